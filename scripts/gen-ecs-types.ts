@@ -1,0 +1,49 @@
+/**
+ * Regenerates src/schema/ecs-types.json (field name -> Elasticsearch type, plus ignore_above where set)
+ * from the ECS release's generated fields.csv. Run once per ECS release:
+ *   node dist/scripts/gen-ecs-types.js ../shared/conformance/ecs/fields.csv
+ * The build never reads ../shared; the JSON it writes is committed.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+
+function parseCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      cells.push(cell);
+      cell = "";
+    } else cell += c;
+  }
+  cells.push(cell);
+  return cells;
+}
+
+const input = process.argv[2] ?? "../shared/conformance/ecs/fields.csv";
+const lines = readFileSync(input, "utf8").split(/\r?\n/).filter(Boolean);
+const header = parseCsvLine(lines[0]);
+const fieldCol = header.indexOf("Field");
+const typeCol = header.indexOf("Type");
+const versionCol = header.indexOf("ECS_Version");
+const types: Record<string, string> = {};
+let version = "";
+for (const line of lines.slice(1)) {
+  const cells = parseCsvLine(line);
+  types[cells[fieldCol]] = cells[typeCol];
+  version = cells[versionCol];
+}
+const sorted = Object.fromEntries(Object.entries(types).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+writeFileSync(
+  new URL("../../src/schema/ecs-types.json", import.meta.url),
+  `${JSON.stringify({ ecs_version: version, fields: sorted }, null, 1)}\n`,
+);
+console.log(`wrote ${Object.keys(sorted).length} ECS ${version} field types`);

@@ -1,0 +1,77 @@
+import type { JsonObject, JsonValue } from "./types.js";
+
+/**
+ * Reads every value of one field from a document, the way Elasticsearch resolves a field path:
+ * nested objects, dotted keys (`{"process.name": ...}`) and any mixture of the two, arrays of values and
+ * arrays of objects (multi-valued fields). Arrays are flattened and `null`s dropped, so a missing field,
+ * `null` and `[]` all give an empty list. Objects found at the path are returned as they are.
+ */
+export type FieldGetter = (doc: JsonObject) => JsonValue[];
+
+const getterCache = new Map<string, FieldGetter>();
+
+/** Compile a field path once; engines call the returned getter per event. */
+export function compileField(path: string): FieldGetter {
+  const cached = getterCache.get(path);
+  if (cached) return cached;
+  const getter = buildGetter(path);
+  if (getterCache.size < 100_000) getterCache.set(path, getter);
+  return getter;
+}
+
+function buildGetter(path: string): FieldGetter {
+  const segments = path.split(".");
+  const n = segments.length;
+  // keys[i][j] = segments i..j-1 joined by "." : every way a dotted key can cover part of the path.
+  const keys: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: string[] = [];
+    for (let j = i + 1; j <= n; j++) row[j] = segments.slice(i, j).join(".");
+    keys[i] = row;
+  }
+  if (n === 1) {
+    const key = path;
+    return (doc) => {
+      const out: JsonValue[] = [];
+      if (Object.hasOwn(doc, key)) pushFlat(doc[key] as JsonValue, out);
+      return out;
+    };
+  }
+  const resolve = (node: JsonValue, at: number, out: JsonValue[]): void => {
+    if (node === null) return;
+    if (Array.isArray(node)) {
+      for (const element of node) resolve(element, at, out);
+      return;
+    }
+    if (at === n) {
+      out.push(node);
+      return;
+    }
+    if (typeof node !== "object" || typeof node === "bigint") return;
+    const row = keys[at];
+    for (let j = at + 1; j <= n; j++) {
+      const key = row[j];
+      if (Object.hasOwn(node, key)) resolve((node as JsonObject)[key] as JsonValue, j, out);
+    }
+  };
+  return (doc) => {
+    const out: JsonValue[] = [];
+    resolve(doc, 0, out);
+    return out;
+  };
+}
+
+function pushFlat(value: JsonValue, out: JsonValue[]): void {
+  if (value === null) return;
+  if (Array.isArray(value)) {
+    for (const element of value) pushFlat(element, out);
+    return;
+  }
+  out.push(value);
+}
+
+/** First value of a field, or undefined: for single-valued reads such as `@timestamp` or `host.name`. */
+export function firstValue(doc: JsonObject, getter: FieldGetter): JsonValue | undefined {
+  const values = getter(doc);
+  return values.length > 0 ? values[0] : undefined;
+}

@@ -1,0 +1,83 @@
+import type { JsonValue } from "./types.js";
+
+/**
+ * A point in time with nanosecond precision. `ms` is integer epoch milliseconds (safe in a double for any
+ * real date); `nanos` is the 0..999_999 nanoseconds within that millisecond. Two numbers rather than one
+ * because epoch nanoseconds exceed 2^53.
+ */
+export interface Timestamp {
+  readonly ms: number;
+  readonly nanos: number;
+}
+
+export function compareTimestamps(a: Timestamp, b: Timestamp): number {
+  return a.ms - b.ms || a.nanos - b.nanos;
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Read a timestamp the way Elasticsearch's default `strict_date_optional_time||epoch_millis` does:
+ * ISO-8601 with or without a fraction (up to nanoseconds), with `Z`, an offset or no zone (UTC), or epoch
+ * milliseconds as a number or numeric string, with or without a fraction. Returns undefined when unreadable.
+ */
+export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number") return fromEpochMillisText(String(value), value);
+  if (typeof value === "bigint") return fromEpochMillisText(value.toString(), Number(value));
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  if (/^-?\d+(?:\.\d+)?$/.test(text)) return fromEpochMillisText(text, Number(text));
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
+    return undefined;
+  }
+  let ms = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s));
+  if (Number.isNaN(ms)) return undefined;
+  // Date.UTC maps years 0..99 to 1900..1999; undo that.
+  if (Number(y) < 100) ms = new Date(ms).setUTCFullYear(Number(y));
+  const padded = (frac + "000000000").slice(0, 9);
+  ms += Number(padded.slice(0, 3));
+  const nanos = Number(padded.slice(3));
+  if (zone && zone !== "Z" && zone !== "z") {
+    const sign = zone[0] === "-" ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || "0");
+    ms -= sign * offsetMinutes * 60_000;
+  }
+  return { ms, nanos };
+}
+
+function fromEpochMillisText(text: string, approx: number): Timestamp | undefined {
+  if (!Number.isFinite(approx)) return undefined;
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) {
+    // Exponent form from a double: no sub-millisecond digits to keep.
+    const ms = Math.floor(approx);
+    return { ms, nanos: Math.round((approx - ms) * 1e6) };
+  }
+  const [, sign, whole, frac = ""] = match;
+  let ms = Number(whole);
+  let nanos = Number((frac + "000000").slice(0, 6));
+  if (sign === "-") {
+    ms = -ms;
+    if (nanos > 0) {
+      ms -= 1;
+      nanos = 1_000_000 - nanos;
+    }
+  }
+  if (!Number.isSafeInteger(ms)) return undefined;
+  return { ms, nanos };
+}
+
+/** ISO-8601 UTC text with as many fraction digits as needed (3 or 9). */
+export function formatTimestamp(t: Timestamp): string {
+  const iso = new Date(t.ms).toISOString();
+  if (t.nanos === 0) return iso;
+  return `${iso.slice(0, -1)}${String(t.nanos).padStart(6, "0")}Z`;
+}
