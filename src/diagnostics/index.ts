@@ -83,7 +83,11 @@ export interface RenderOptions {
  * Render like yara-x / rustc: a header, the location, the source line(s) with carets under the primary
  * span and dashes under secondary ones, then notes and help.
  */
-export function renderDiagnostic(diagnostic: Diagnostic, source: string | undefined, options: RenderOptions = {}): string {
+export function renderDiagnostic(
+  diagnostic: Diagnostic,
+  source: string | undefined,
+  options: RenderOptions = {},
+): string {
   const color = options.color ?? false;
   const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const out: string[] = [];
@@ -95,7 +99,9 @@ export function renderDiagnostic(diagnostic: Diagnostic, source: string | undefi
     const pos = lineColumn(source, primary.span.start);
     out.push(` --> ${options.origin ?? "<query>"}:${pos.line + offsetLine}:${pos.column}`);
     const lines = source.split("\n");
-    const shown = [...new Set(diagnostic.labels.map((l) => lineColumn(source, l.span.start).line))].sort((a, b) => a - b);
+    const shown = [...new Set(diagnostic.labels.map((l) => lineColumn(source, l.span.start).line))].sort(
+      (a, b) => a - b,
+    );
     const gutter = String(Math.max(...shown) + offsetLine).length;
     const pad = " ".repeat(gutter);
     out.push(`${pad} |`);
@@ -105,7 +111,12 @@ export function renderDiagnostic(diagnostic: Diagnostic, source: string | undefi
       for (const label of diagnostic.labels) {
         const start = lineColumn(source, label.span.start);
         if (start.line !== lineNo) continue;
-        const endOnLine = Math.min(label.span.end, source.indexOf("\n", label.span.start) === -1 ? source.length : source.indexOf("\n", label.span.start));
+        const endOnLine = Math.min(
+          label.span.end,
+          source.indexOf("\n", label.span.start) === -1
+            ? source.length
+            : source.indexOf("\n", label.span.start),
+        );
         const width = Math.max(1, endOnLine - label.span.start);
         const mark = (label.primary ? "^" : "-").repeat(width);
         const painted = label.primary ? paint("1;31", mark) : paint("1;34", mark);

@@ -25,7 +25,9 @@ function loadKnownFailures(): KnownFailures {
   const dir = join(repoRoot, "test/conformance/known-failures");
   const known: KnownFailures = {};
   if (!existsSync(dir)) return known;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const data = JSON.parse(readFileSync(join(dir, file), "utf8")) as KnownFailures;
     for (const [suite, cases] of Object.entries(data)) known[suite] = { ...known[suite], ...cases };
   }
@@ -40,7 +42,9 @@ async function main(): Promise<number> {
   }
   const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
   const suitesDir = join(here, "suites");
-  const modules = readdirSync(suitesDir).filter((f) => f.endsWith(".js")).sort();
+  const modules = readdirSync(suitesDir)
+    .filter((f) => f.endsWith(".js"))
+    .sort();
   const reports: SuiteReport[] = [];
   for (const file of modules) {
     if (only && !file.startsWith(only)) continue;
@@ -74,10 +78,13 @@ async function main(): Promise<number> {
       failed: totals.failed + failed.length,
       skipped: totals.skipped + skipped.length,
     };
-    console.log(`${report.suite}: ${passed.length} passed, ${failed.length} failed, ${skipped.length} skipped`);
+    console.log(
+      `${report.suite}: ${passed.length} passed, ${failed.length} failed, ${skipped.length} skipped`,
+    );
     const listed = known[report.suite] ?? {};
     for (const c of failed) {
-      if (!(c.name in listed)) unexpected.push(`${report.suite} :: ${c.name}${c.reason ? `\n      ${c.reason}` : ""}`);
+      if (!(c.name in listed))
+        unexpected.push(`${report.suite} :: ${c.name}${c.reason ? `\n      ${c.reason}` : ""}`);
     }
     for (const c of passed) if (c.name in listed) fixed.push(`${report.suite} :: ${c.name}`);
   }

@@ -1,0 +1,24 @@
+/** Event sources and decoding: everything between the user's input paths and the query engines. */
+export { compileField, type FieldGetter, firstValue } from "./field-access.js";
+export { parseJsonLossless, stringifyJson } from "./json.js";
+export {
+  compareKeys,
+  externalSort,
+  makeKeyer,
+  type OrderedConsumer,
+  type OrderOptions,
+  readInTimeOrder,
+} from "./order.js";
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  type EventStream,
+  formatIssue,
+  type InputIssue,
+  type InputIssueKind,
+  type ReadOptions,
+  type ReadSummary,
+  readEvents,
+} from "./reader.js";
+export { expandInputs, globToRegExp } from "./sources.js";
+export { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "./timestamp.js";
+export type { EventRecord, JsonObject, JsonValue, Provenance } from "./types.js";

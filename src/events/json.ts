@@ -1,0 +1,94 @@
+import { randomBytes } from "node:crypto";
+import type { JsonValue } from "./types.js";
+
+/**
+ * Lossless JSON for telemetry. `JSON.parse` rounds integers beyond 2^53 (18-digit FILETIMEs, nanosecond
+ * epochs, 64-bit ids). Lines that hold a run of 16+ digits take a slower path: integer tokens outside
+ * strings that are not safe integers are wrapped in a marked string, parsed, and revived as `bigint`.
+ * The marker carries a per-process random nonce so a hostile document cannot forge one.
+ */
+const NONCE = randomBytes(6).toString("hex");
+/** The marker as a decoded string value, and as it is written inside JSON text (a raw NUL is not valid JSON). */
+const MARK = `\u0000big-${NONCE}:`;
+const MARK_IN_JSON = `\\u0000big-${NONCE}:`;
+const LONG_DIGITS = /\d{16}/;
+
+export function parseJsonLossless(text: string): JsonValue {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text) as JsonValue;
+  const rewritten = wrapUnsafeIntegers(text);
+  if (rewritten === text) return JSON.parse(text) as JsonValue;
+  return JSON.parse(rewritten, revive) as JsonValue;
+}
+
+function revive(_key: string, value: unknown): unknown {
+  if (typeof value === "string" && value.startsWith(MARK)) return BigInt(value.slice(MARK.length));
+  return value;
+}
+
+/** Quote integer tokens that lose digits as doubles; everything else is copied as is. Linear time. */
+function wrapUnsafeIntegers(text: string): string {
+  let out = "";
+  let copiedUpTo = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      continue;
+    }
+    if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+      const next = text.charCodeAt(j);
+      const isInteger = !(next === 46 || next === 101 || next === 69); // . e E
+      const token = text.slice(i, j);
+      if (isInteger && token.length >= 16 && /^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(copiedUpTo, i)}"${MARK_IN_JSON}${token}"`;
+        copiedUpTo = j;
+      }
+      // Skip the rest of a number token (fraction, exponent) so its digits are not re-read.
+      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
+      i = j - 1;
+    }
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
+
+/** JSON text for values that may hold `bigint`s (written as plain integer digits). */
+export function stringifyJson(value: JsonValue, indent?: number): string {
+  if (!containsBigint(value)) return JSON.stringify(value, null, indent);
+  const marks: string[] = [];
+  const text = JSON.stringify(
+    value,
+    (_k, v: unknown) => {
+      if (typeof v === "bigint") {
+        marks.push(v.toString());
+        return `${MARK}${marks.length - 1}`;
+      }
+      return v;
+    },
+    indent,
+  );
+  const escapedMark = JSON.stringify(MARK).slice(1, -1);
+  return text.replace(
+    new RegExp(`"${escapeRegExp(escapedMark)}(\\d+)"`, "g"),
+    (_m, n: string) => marks[Number(n)],
+  );
+}
+
+function containsBigint(value: JsonValue): boolean {
+  if (typeof value === "bigint") return true;
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(containsBigint);
+  for (const key in value) if (containsBigint(value[key] as JsonValue)) return true;
+  return false;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

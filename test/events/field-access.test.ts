@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compileField } from "../../src/events/field-access.js";
+import type { JsonObject } from "../../src/events/types.js";
+
+const get = (path: string, doc: JsonObject) => compileField(path)(doc);
+
+test("nested objects", () => {
+  assert.deepEqual(get("process.parent.name", { process: { parent: { name: "a.exe" } } }), ["a.exe"]);
+});
+
+test("dotted keys and mixtures of dotted and nested", () => {
+  assert.deepEqual(get("process.parent.name", { "process.parent.name": "x" }), ["x"]);
+  assert.deepEqual(get("process.parent.name", { process: { "parent.name": "y" } }), ["y"]);
+  assert.deepEqual(get("process.parent.name", { "process.parent": { name: "z" } }), ["z"]);
+  // Both spellings present: Elasticsearch indexes both values into one field.
+  assert.deepEqual(get("a.b", { "a.b": 1, a: { b: 2 } }).sort(), [1, 2]);
+});
+
+test("arrays of values and arrays of objects are multi-valued fields", () => {
+  assert.deepEqual(get("event.category", { event: { category: ["process", "network"] } }), [
+    "process",
+    "network",
+  ]);
+  assert.deepEqual(get("dll.name", { dll: [{ name: "a.dll" }, { name: "b.dll" }, { path: "x" }] }), [
+    "a.dll",
+    "b.dll",
+  ]);
+  assert.deepEqual(get("a.b", { a: [{ b: [1, [2]] }, { b: null }] }), [1, 2]);
+});
+
+test("missing, null and empty arrays give no values", () => {
+  assert.deepEqual(get("a.b", {}), []);
+  assert.deepEqual(get("a.b", { a: null }), []);
+  assert.deepEqual(get("a.b", { a: { b: null } }), []);
+  assert.deepEqual(get("a.b", { a: { b: [] } }), []);
+  assert.deepEqual(get("a.b", { a: "scalar" }), []);
+});
+
+test("objects at the path are returned (exists semantics are the engine's call)", () => {
+  assert.deepEqual(get("a", { a: { b: 1 } }), [{ b: 1 }]);
+});
+
+test("keys that look like prototype members are plain data", () => {
+  assert.deepEqual(get("constructor", {}), []);
+  assert.deepEqual(get("__proto__.x", JSON.parse('{"__proto__": {"x": 1}}') as JsonObject), [1]);
+});
