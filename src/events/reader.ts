@@ -55,6 +55,12 @@ export interface ReadOptions {
   readonly onIssue?: (issue: InputIssue) => void;
   /** Called with raw (compressed) bytes read, for progress. */
   readonly onBytes?: (n: number) => void;
+  /**
+   * A candidate test on a line's raw bytes before it is decoded (NDJSON only). It may accept lines that
+   * turn out not to match, but must never reject a line the consumer needs: rejected lines are counted in
+   * `prefiltered` and not parsed (so a malformed line that fails the test is not reported either).
+   */
+  readonly lineFilter?: (buf: Buffer, start: number, end: number) => boolean;
   /** Events per yielded batch. Default 1024. */
   readonly batchSize?: number;
 }
@@ -73,6 +79,8 @@ export interface ReadSummary {
   outOfRange: number;
   /** Files cut short by corrupt or truncated compression or JSON. */
   truncatedFiles: number;
+  /** Lines rejected by `lineFilter` without being decoded. */
+  prefiltered: number;
 }
 
 export interface EventStream extends AsyncIterable<EventRecord[]> {
@@ -92,6 +100,7 @@ export function readEvents(inputs: readonly string[], options: ReadOptions = {})
     timestampErrors: 0,
     outOfRange: 0,
     truncatedFiles: 0,
+    prefiltered: 0,
   };
   return {
     summary,
@@ -422,6 +431,7 @@ class EventDecoder {
   private seq = 0;
   private readonly timestampGetter;
   private readonly timestampMode: "ignore" | "check" | "require";
+  private readonly lineFilter: ReadOptions["lineFilter"];
   constructor(
     private readonly options: ReadOptions,
     private readonly summary: ReadSummary,
@@ -430,6 +440,7 @@ class EventDecoder {
     this.timestampGetter = compileField(options.timestampField ?? "@timestamp");
     const mode = options.timestamps ?? "check";
     this.timestampMode = mode === "ignore" && (options.from || options.to) ? "check" : mode;
+    this.lineFilter = options.lineFilter;
   }
 
   beginFile(source: InputSource): void {
@@ -474,6 +485,10 @@ class EventDecoder {
     let s = start;
     while (s < end && (buf[s] === 0x20 || buf[s] === 0x09 || buf[s] === 0x0d)) s++;
     if (s === end) return;
+    if (this.lineFilter && !this.lineFilter(buf, start, end)) {
+      this.summary.prefiltered++;
+      return;
+    }
     const text = buf.toString("utf8", start, end);
     let value: JsonValue;
     try {
