@@ -4,7 +4,13 @@
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
+import { registerHuntCommand } from "./commands/hunt.js";
+import { registerKqlCommand } from "./commands/kql.js";
 import { registerQueryCommand } from "./commands/query.js";
+import { registerRulesCommand } from "./commands/rules.js";
+import { registerScanCommand } from "./commands/scan.js";
+import { registerSimulateCommand } from "./commands/simulate.js";
+import { registerTriageCommand } from "./commands/triage.js";
 import { CliError, ExitCode, printError, raiseExitCode } from "./common.js";
 
 const require = createRequire(import.meta.url);
@@ -20,6 +26,12 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerQueryCommand(program);
+  registerHuntCommand(program);
+  registerRulesCommand(program);
+  registerKqlCommand(program);
+  registerScanCommand(program);
+  registerTriageCommand(program);
+  registerSimulateCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

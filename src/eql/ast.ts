@@ -213,7 +213,7 @@ export interface Duration {
   readonly ms: number;
   /** The number as written. */
   readonly value: number;
-  /** The unit as written (`ms`, `s`, `m`, `h`, `d`), or "" when omitted (ES reads a bare number as ms? see verifier). */
+  /** The unit as written: `ms`, `s`, `m`, `h` or `d` (Elasticsearch requires one). */
   readonly unit: string;
   readonly span: Span;
 }
@@ -279,7 +279,15 @@ export interface EqlQuery {
   readonly span: Span;
 }
 
-export type EqlNode = Expression | EventQuery | Duration | Stage | SequenceQuery | SampleQuery | Pipe | EqlQuery;
+export type EqlNode =
+  | Expression
+  | EventQuery
+  | Duration
+  | Stage
+  | SequenceQuery
+  | SampleQuery
+  | Pipe
+  | EqlQuery;
 
 /** For the `default:` branch of a switch over `kind`: fails compilation when a kind is not handled. */
 export function assertNever(value: never): never {

@@ -63,7 +63,9 @@ export function parseIndicatorValue(text: string, hint?: TypeHint): ParsedValue 
   if (refanged.length > 8192) return fail("value longer than 8192 characters");
   if (/\s/.test(refanged)) return fail(`\`${clip(refanged)}\` contains whitespace`);
   const inferred = infer(refanged, hint);
-  if (!inferred.ok) return inferred;
+  if (!inferred.ok) {
+    return hint && !inferred.unsupported ? fail(`declared ${hint} but ${inferred.message}`) : inferred;
+  }
   if (hint && !FAMILY[hint].includes(inferred.type)) {
     return fail(`declared ${hint} but \`${clip(refanged)}\` is ${DESCRIBE[inferred.type]}`);
   }
@@ -101,11 +103,22 @@ function infer(s: string, hint: TypeHint | undefined): ParsedValue {
       }
       return ok("cidr", formatCidr(net));
     }
+    if (
+      /^[0-9a-fA-F:.[\]]+\/\d+$/.test(s) &&
+      (parseIpv4(s.slice(0, s.indexOf("/"))) !== undefined || s.includes(":"))
+    ) {
+      return fail(`\`${clip(s)}\` is not a valid network (prefix too long or bad address)`);
+    }
   }
   if (/^[^@/:]+@[^@/:]+\.[^@/:]+$/.test(s)) {
-    return { ok: false, message: `\`${clip(s)}\` is an e-mail address; Quarry does not match those`, unsupported: true };
+    return {
+      ok: false,
+      message: `\`${clip(s)}\` is an e-mail address; Quarry does not match those`,
+      unsupported: true,
+    };
   }
-  const looksLikeUrl = s.includes("://") || s.includes("/") || s.includes("?") || (s.includes(":") && !s.includes("::"));
+  const looksLikeUrl =
+    s.includes("://") || s.includes("/") || s.includes("?") || (s.includes(":") && !s.includes("::"));
   if (looksLikeUrl) {
     const url = normaliseUrl(s);
     if (url) {

@@ -94,7 +94,8 @@ export function readCsv(text: string, delimiter = ","): { records: CsvRecord[]; 
       i++;
       line++;
     }
-    if (!broken && !(fields.length === 1 && fields[0].trim() === "")) records.push({ line: startLine, fields });
+    if (!broken && !(fields.length === 1 && fields[0].trim() === ""))
+      records.push({ line: startLine, fields });
   }
   return { records, problems };
 }

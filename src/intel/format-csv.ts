@@ -39,7 +39,17 @@ const VALUE_COLUMNS = [
   "artifact",
   "entity",
 ];
-const LABEL_COLUMNS = ["label", "description", "desc", "comment", "comments", "note", "notes", "name", "title"];
+const LABEL_COLUMNS = [
+  "label",
+  "description",
+  "desc",
+  "comment",
+  "comments",
+  "note",
+  "notes",
+  "name",
+  "title",
+];
 const SOURCE_COLUMNS = ["source", "provider", "feed", "feed_name", "reporter"];
 const TYPED_COLUMNS: Readonly<Record<string, TypeHint>> = {
   domain: "domain",
@@ -254,7 +264,8 @@ function addCell(
 ): void {
   const isHash = hint === "hash" || hint === "md5" || hint === "sha1" || hint === "sha256";
   const parts = isHash ? value.split(/[\s,;|]+/).filter((p) => p !== "") : [value];
-  for (const part of parts) out.addValue(part, hint, { ...fields, metadata: { ...fields.metadata } }, declared);
+  for (const part of parts)
+    out.addValue(part, hint, { ...fields, metadata: { ...fields.metadata } }, declared);
 }
 
 function isCommentRecord(fields: readonly string[]): boolean {

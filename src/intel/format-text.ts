@@ -4,8 +4,9 @@
  * (`<hash>;<comment>` is signature-base's format); that comment becomes the label. The most recent comment
  * line is kept as `metadata.section` and is the label of values that have none of their own.
  */
-import type { ListBuilder } from "./list-builder.js";
+
 import { parseIndicatorValue } from "./classify.js";
+import type { ListBuilder } from "./list-builder.js";
 
 const MAX_LINE = 65536;
 

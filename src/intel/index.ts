@@ -3,6 +3,16 @@
  * the IOC values of Sigma rules), matching them against events and file hashes, and presenting them as
  * Elastic threat-intel documents for `threat_match` rules. See docs/intel.md.
  */
+
+export type { ParsedValue, TypeHint } from "./classify.js";
+export { parseIndicatorValue } from "./classify.js";
+export type { LoadIndicatorFileOptions } from "./load.js";
+export { loadIndicatorFile, parseIndicators } from "./load.js";
+export type { IndicatorIndex, IndicatorMatch } from "./matcher.js";
+export { buildIndicatorIndex, DOMAIN_FIELDS, IP_FIELDS, URL_FIELDS } from "./matcher.js";
+export { refang } from "./refang.js";
+export type { ThreatIntelOptions } from "./threat-intel.js";
+export { toThreatIntelDocuments } from "./threat-intel.js";
 export type {
   Indicator,
   IndicatorFormat,
@@ -13,11 +23,3 @@ export type {
   ParseIndicatorsOptions,
 } from "./types.js";
 export { INDICATOR_TYPES } from "./types.js";
-export { loadIndicatorFile, parseIndicators } from "./load.js";
-export type { ParsedValue } from "./classify.js";
-export { parseIndicatorValue } from "./classify.js";
-export { refang } from "./refang.js";
-export type { IndicatorIndex, IndicatorMatch } from "./matcher.js";
-export { buildIndicatorIndex, DOMAIN_FIELDS, IP_FIELDS, URL_FIELDS } from "./matcher.js";
-export type { ThreatIntelOptions } from "./threat-intel.js";
-export { toThreatIntelDocuments } from "./threat-intel.js";

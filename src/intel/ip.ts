@@ -19,22 +19,30 @@ export interface IpNetwork {
 
 /** Parse `a.b.c.d`; undefined unless it is exactly four decimal octets 0-255 without leading zeros. */
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
+  const n = text.length;
+  if (n < 7 || n > 15) return undefined;
   let bits = 0;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3) return undefined;
-    if (part.length > 1 && part.charCodeAt(0) === 48) return undefined;
-    let octet = 0;
-    for (let i = 0; i < part.length; i++) {
-      const c = part.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) return undefined;
-      octet = octet * 10 + c;
+  let octet = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || octet > 255) return undefined;
+      bits = bits * 256 + octet;
+      parts++;
+      octet = 0;
+      digits = 0;
+      continue;
     }
-    if (octet > 255) return undefined;
-    bits = bits * 256 + octet;
+    const d = c - 48;
+    if (d < 0 || d > 9) return undefined;
+    // No leading zeros: `010` is octal to some parsers and decimal to others.
+    if (digits === 1 && octet === 0) return undefined;
+    octet = octet * 10 + d;
+    if (++digits > 3) return undefined;
   }
-  return bits;
+  return parts === 4 ? bits : undefined;
 }
 
 /**

@@ -124,7 +124,8 @@ function declaredMatches(declared: string, type: IndicatorType): boolean {
 }
 
 const OS_PREFIX = /^\s*(win|windows|mac|macos|osx|linux|android|ios)\s*:/i;
-const FILE_NAME = /[\w.-]{1,200}\.(?:dll|exe|msi|dmg|dylib|nupkg|ico|so|pkg|zip|bin|sys|ps1|vbs|jar|apk|app|scr|lnk)\b/i;
+const FILE_NAME =
+  /[\w.-]{1,200}\.(?:dll|exe|msi|dmg|dylib|nupkg|ico|so|pkg|zip|bin|sys|ps1|vbs|jar|apk|app|scr|lnk)\b/i;
 const VERSION = /\b\d{1,4}\.\d{1,4}\.\d{1,6}(?:\.\d{1,6})?\b/;
 
 /**

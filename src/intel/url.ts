@@ -24,7 +24,13 @@ export interface NormalisedUrl {
 }
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]{0,30}):\/\//;
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: "80", https: "443", ftp: "21", ws: "80", wss: "443" };
+const DEFAULT_PORTS: Readonly<Record<string, string>> = {
+  http: "80",
+  https: "443",
+  ftp: "21",
+  ws: "80",
+  wss: "443",
+};
 const MAX_URL_LENGTH = 8192;
 
 /**
@@ -114,7 +120,6 @@ export function normaliseDomain(text: string): string | undefined {
   if (s.endsWith(".")) s = s.slice(0, -1);
   if (s.startsWith("*.")) s = s.slice(2);
   if (s.length === 0 || s.length > 253) return undefined;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range test is the point.
   if (/[^\x00-\x7f]/.test(s)) {
     const ascii = domainToASCII(s);
     if (ascii === "") return undefined;

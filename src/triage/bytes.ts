@@ -65,7 +65,12 @@ export function u64le(bytes: Uint8Array, offset: number): bigint {
 }
 
 /** Index of the first occurrence of `needle` in `haystack[from, to)`, or -1. Linear time. */
-export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0, to = haystack.length): number {
+export function indexOfBytes(
+  haystack: Uint8Array,
+  needle: Uint8Array,
+  from = 0,
+  to = haystack.length,
+): number {
   if (needle.length === 0) return from <= to ? from : -1;
   const view = Buffer.from(haystack.buffer, haystack.byteOffset, Math.min(to, haystack.length));
   // Buffer.indexOf is a linear-time native search; a needle longer than the window simply misses.

@@ -14,9 +14,9 @@
  */
 import { fits, hex, indexOfBytes, sha256Hex, toHex } from "./bytes.js";
 import { CARRIER_RC4_KEY, D3DCOMPILER_PDB_NAME, FEEDFACE_MARKER, SIGFLIP_PADDING_BYTE } from "./constants.js";
+import type { ExtractedPayload } from "./extract.js";
 import { hasMzSignature, type PeImage, parsePe } from "./pe.js";
 import { rc4 } from "./rc4.js";
-import type { ExtractedPayload } from "./extract.js";
 
 export type MarkerForm = "doubled" | "single";
 
@@ -52,7 +52,12 @@ export interface CarrierFinding {
   readonly paddingLength: number;
   /** The RC4 key used, hex. */
   readonly keyHex: string;
-  readonly stage: { readonly size: number; readonly sha256: string; extractedTo?: string; extractError?: string };
+  readonly stage: {
+    readonly size: number;
+    readonly sha256: string;
+    extractedTo?: string;
+    extractError?: string;
+  };
   readonly embeddedPes: EmbeddedPe[];
   /** The carrier itself: null when its headers could not be read. */
   readonly carrierPe: {
@@ -175,7 +180,12 @@ interface LocatedMarker {
  * (as SigLoader and ffmpeg.dll scan); over a whole file the doubled marker is preferred, and the
  * single one is tried only when `doubledOnly` is false.
  */
-function findMarker(bytes: Uint8Array, start: number, end: number, doubledOnly: boolean): LocatedMarker | null {
+function findMarker(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  doubledOnly: boolean,
+): LocatedMarker | null {
   if (!fits(bytes.length, start, end - start)) return null;
   const wholeFile = start === 0 && end === bytes.length;
   if (wholeFile) {

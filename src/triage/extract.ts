@@ -35,7 +35,8 @@ export async function writePayload(dir: string, payload: ExtractedPayload): Prom
         await link(temporary, target);
       } catch (error) {
         if (errorCode(error) === "EEXIST") return (await compareExisting(target, payload)) ?? raced(target);
-        if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "ENOSYS"].includes(errorCode(error) ?? "")) throw error;
+        if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "ENOSYS"].includes(errorCode(error) ?? ""))
+          throw error;
         // No hard links on this filesystem: exclusive create still never replaces an existing file.
         await writeFile(target, payload.bytes, { flag: "wx", mode: FILE_MODE });
         await chmod(target, FILE_MODE);
@@ -58,7 +59,8 @@ async function compareExisting(target: string, payload: ExtractedPayload): Promi
     if (errorCode(error) === "ENOENT") return null;
     throw error;
   }
-  if (!stats.isFile()) return { error: `refusing to overwrite ${target}: it exists and is not a regular file` };
+  if (!stats.isFile())
+    return { error: `refusing to overwrite ${target}: it exists and is not a regular file` };
   if (stats.size === payload.bytes.length && sha256Hex(await readFile(target)) === payload.sha256) {
     return { path: target };
   }

@@ -37,7 +37,8 @@ export interface IcoDeadDropFinding {
   readonly prefixHex: string;
   readonly tagHex: string;
   readonly ciphertextLength: number;
-  readonly tagVerified: boolean;
+  /** null when decryption was not attempted (unusable key or nonce; the file's `error` says why). */
+  readonly tagVerified: boolean | null;
   /** The decoded URL (up to the first UTF-16 NUL), or null when the tag did not verify. */
   readonly url: string | null;
   readonly notes: string[];
@@ -64,7 +65,13 @@ const AES_256_KEY_LENGTH = 32;
 
 /** `00 00 01 00` (icon) or `00 00 02 00` (cursor): the ICONDIR reserved word and type. */
 export function hasIcoSignature(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && (bytes[2] === 1 || bytes[2] === 2) && bytes[3] === 0;
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0 &&
+    bytes[1] === 0 &&
+    (bytes[2] === 1 || bytes[2] === 2) &&
+    bytes[3] === 0
+  );
 }
 
 /**
@@ -128,9 +135,11 @@ function decode(bytes: Uint8Array, options: IcoOptions): IcoResult {
   // because a `\s+$` regex backtracks quadratically on long inner runs of whitespace.
   let textEnd = bytes.length;
   while (textEnd > tailOffset + 1 && isAsciiSpace(bytes[textEnd - 1])) textEnd--;
-  const base64Text = Buffer.from(bytes.buffer, bytes.byteOffset + tailOffset + 1, textEnd - tailOffset - 1).toString(
-    "latin1",
-  );
+  const base64Text = Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset + tailOffset + 1,
+    textEnd - tailOffset - 1,
+  ).toString("latin1");
   const problem = base64Problem(base64Text);
   if (problem) throw new FormatError(`invalid base64 after the '$' at offset ${hex(tailOffset)}: ${problem}`);
   const decoded = Buffer.from(base64Text, "base64");
@@ -162,7 +171,7 @@ function decode(bytes: Uint8Array, options: IcoOptions): IcoResult {
         ? `the key is ${key.length} bytes; AES-256-GCM needs ${AES_256_KEY_LENGTH}`
         : "the nonce is empty";
     return {
-      finding: { ...structure, tagVerified: false, url: null, notes: [...notes, `not decrypted: ${why}`] },
+      finding: { ...structure, tagVerified: null, url: null, notes },
       error: `cannot decrypt the ICO tail: ${why}`,
     };
   }
@@ -220,7 +229,11 @@ function base64Problem(text: string): string | null {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     const isAlphabet =
-      (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2b ||
+      c === 0x2f;
     if (c === 0x3d) {
       padding++;
       continue;

@@ -15,6 +15,7 @@ import { type ExtractedPayload, writePayload } from "./extract.js";
 import { decodeIcoDeadDrop, type IcoDeadDropFinding } from "./ico.js";
 import { decodeMainStorage, type MainStorageFinding } from "./main-storage.js";
 
+export type { CarrierFinding, EmbeddedPe, MarkerForm } from "./carrier.js";
 export {
   CARRIER_RC4_KEY,
   FEEDFACE_MARKER,
@@ -22,7 +23,6 @@ export {
   ICO_GCM_NONCE,
   MAIN_STORAGE_XOR_KEY,
 } from "./constants.js";
-export type { CarrierFinding, EmbeddedPe, MarkerForm } from "./carrier.js";
 export type { IcoDeadDropFinding, IcoImage } from "./ico.js";
 export type { MainStorageFinding } from "./main-storage.js";
 export { type PeImage, type PeParseResult, type PeSection, parsePe } from "./pe.js";
@@ -35,7 +35,13 @@ export type TriageFinding = CarrierFinding | IcoDeadDropFinding | MainStorageFin
  * larger than `maxFileSize`, TRIAGE010 corrupt PE / carrier, TRIAGE020 corrupt ICO or payload,
  * TRIAGE030 a file named `.main_storage` that does not decode. Listed in docs/errors/triage.md.
  */
-export type TriageErrorCode = "TRIAGE001" | "TRIAGE002" | "TRIAGE003" | "TRIAGE010" | "TRIAGE020" | "TRIAGE030";
+export type TriageErrorCode =
+  | "TRIAGE001"
+  | "TRIAGE002"
+  | "TRIAGE003"
+  | "TRIAGE010"
+  | "TRIAGE020"
+  | "TRIAGE030";
 
 export interface TriageError {
   readonly code: TriageErrorCode;
@@ -112,11 +118,14 @@ export async function triageBuffer(
 /** Reads and triages one file. Never throws for a bad file: the problem is the result's `error`. */
 export async function triageFile(path: string, options: TriageOptions = {}): Promise<TriageResult> {
   const read = await readWholeFile(path, options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE);
-  if ("error" in read) return { file: { path, size: read.size, sha256: null }, findings: [], error: read.error };
+  if ("error" in read)
+    return { file: { path, size: read.size, sha256: null }, findings: [], error: read.error };
   return triageBuffer(read.bytes, path, options);
 }
 
-type ReadOutcome = { readonly bytes: Uint8Array } | { readonly error: TriageError; readonly size: number | null };
+type ReadOutcome =
+  | { readonly bytes: Uint8Array }
+  | { readonly error: TriageError; readonly size: number | null };
 
 /**
  * Regular files only: a FIFO or device could block or never end. O_NONBLOCK keeps `open` itself
@@ -138,7 +147,10 @@ async function readWholeFile(path: string, maxSize: number): Promise<ReadOutcome
     if (!stats.isFile()) return unreadable("cannot read: not a regular file (device, FIFO or socket)");
     if (stats.size > maxSize) {
       return {
-        error: { code: "TRIAGE003", message: `file is ${stats.size} bytes, over the ${maxSize}-byte triage limit` },
+        error: {
+          code: "TRIAGE003",
+          message: `file is ${stats.size} bytes, over the ${maxSize}-byte triage limit`,
+        },
         size: stats.size,
       };
     }

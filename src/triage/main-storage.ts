@@ -35,7 +35,10 @@ const RESERVED_END = 48;
 export function decodeMainStorage(bytes: Uint8Array, named = false): MainStorageResult {
   if (bytes.length !== MAIN_STORAGE_SIZE) {
     return named
-      ? { finding: null, error: `.main_storage is ${bytes.length} bytes; the known layout has ${MAIN_STORAGE_SIZE}` }
+      ? {
+          finding: null,
+          error: `.main_storage is ${bytes.length} bytes; the known layout has ${MAIN_STORAGE_SIZE}`,
+        }
       : { finding: null };
   }
   const plain = bytes.map((b) => b ^ MAIN_STORAGE_XOR_KEY);

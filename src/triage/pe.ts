@@ -150,7 +150,8 @@ function readPe(bytes: Uint8Array, start: number): PeImage {
 
   const optional = coff + COFF_HEADER_SIZE;
   requireRange(bytes.length, optional, sizeOfOptionalHeader, "optional header");
-  if (sizeOfOptionalHeader < 2) throw new FormatError(`optional header too small (${sizeOfOptionalHeader} bytes)`);
+  if (sizeOfOptionalHeader < 2)
+    throw new FormatError(`optional header too small (${sizeOfOptionalHeader} bytes)`);
   const magic = u16le(bytes, optional);
   if (magic !== PE32_MAGIC && magic !== PE32_PLUS_MAGIC) {
     throw new FormatError(`unknown optional-header magic ${hex(magic)} (expected 0x10b or 0x20b)`);

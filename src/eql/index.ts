@@ -1,0 +1,274 @@
+/**
+ * EQL, Elasticsearch's dialect: compile a query once, then stream events through it.
+ *
+ * @example
+ *   const q = compileEql('process where process.name : "cmd.exe"');
+ *   q.matches?.(event)                       // true / false for an event query
+ *   const run = q.start();                   // sequences and samples: feed events in time order
+ *   for (const e of sorted) hits.push(...(run.push(e) ?? []));
+ *   hits.push(...run.finish());
+ */
+
+import { compileField } from "../events/field-access.js";
+import { parseTimestamp } from "../events/timestamp.js";
+import type { EventRecord } from "../events/types.js";
+import type { CompiledQuery, EventHit, QueryHit, QueryRun, SequenceHit } from "../query/index.js";
+import type { Schema } from "../schema/index.js";
+import { assertNever, type EqlQuery, type EventQuery, type Stage } from "./ast.js";
+import {
+  anyValue,
+  type CompileContext,
+  compareIndexed,
+  ExpressionCompiler,
+  indexedValues,
+  resolveField,
+} from "./compile.js";
+import { compileKeys } from "./keys.js";
+import { Limiter, type LimitStep } from "./limit.js";
+import { parseEql } from "./parser.js";
+import { SampleCollector } from "./sample.js";
+import { type EventTime, SequenceMatcher, type StagePlan } from "./sequence.js";
+import type { indexValue } from "./values.js";
+import { verifyEql } from "./verifier.js";
+
+export interface EqlOptions {
+  /** Field types (a mapping layered over ECS, ...). */
+  readonly schema?: Schema;
+  /**
+   * The schema lists every field of the data (a real index mapping): an optional `?field` it does not
+   * know is the constant null, and unknown plain fields are rejected, as Elasticsearch does.
+   */
+  readonly completeSchema?: boolean;
+  /** Default `@timestamp`. */
+  readonly timestampField?: string;
+  /** Orders events with equal timestamps (after it: input order). */
+  readonly tiebreakerField?: string;
+  /** Default `event.category`. */
+  readonly categoryField?: string;
+  /** Maximum number of results (Elasticsearch's `size`); default: all. */
+  readonly size?: number;
+  /** Samples per join key (Elasticsearch's `max_samples_per_key`); default 1. */
+  readonly maxSamplesPerKey?: number;
+  /** Which end `size` keeps: the first results (`head`, default) or the last (`tail`). */
+  readonly resultPosition?: "head" | "tail";
+  /** Cap on pending sequence/sample state (entries); default 1,000,000. */
+  readonly maxPendingState?: number;
+}
+
+export interface CompiledEql extends CompiledQuery {
+  readonly language: "eql";
+  readonly query: EqlQuery;
+}
+
+export const DEFAULT_MAX_PENDING_STATE = 1_000_000;
+
+/**
+ * Parse, verify and compile an EQL query. Throws a QuarryError (with a Diagnostic) when the query is
+ * not valid Elasticsearch EQL.
+ *
+ * @example compileEql("sequence by host.name [process where true] [file where true]").shape // "sequence"
+ */
+export function compileEql(text: string, options: EqlOptions = {}): CompiledEql {
+  const query = parseEql(text);
+  verifyEql(query, { schema: options.schema, strictFields: options.completeSchema ?? false, source: text });
+  const context: CompileContext = {
+    schema: options.schema,
+    completeSchema: options.completeSchema ?? false,
+    fields: new Set<string>(),
+  };
+  const compiler = new ExpressionCompiler(context);
+  const categoryField = resolveField(options.categoryField ?? "event.category", context);
+  const eventFilter = (q: EventQuery): ((event: EventRecord) => boolean) => {
+    const condition = compiler.predicate(q.condition);
+    if (q.category === null) return (event) => condition(event.source);
+    const category = q.category;
+    const isCategory = anyValue(
+      categoryField,
+      (x) => x.kind === "keyword" && x.v === category,
+      (v) => v === category,
+    );
+    return (event) => isCategory(event.source) && condition(event.source);
+  };
+  const steps: LimitStep[] = query.pipes.map((p) => ({ from: p.kind, count: p.count }));
+  if (options.size !== undefined) steps.push({ from: options.resultPosition ?? "head", count: options.size });
+  const maxPendingState = options.maxPendingState ?? DEFAULT_MAX_PENDING_STATE;
+  const body = query.body;
+  const timestampField = options.timestampField ?? "@timestamp";
+
+  switch (body.kind) {
+    case "event": {
+      const matches = eventFilter(body);
+      return {
+        language: "eql",
+        query,
+        shape: "event",
+        needsTimeOrder: false,
+        fields: [...context.fields],
+        matches,
+        start: () => eventRun(matches, steps),
+      };
+    }
+    case "sequence": {
+      const time = timeReader(timestampField);
+      context.fields.add(timestampField);
+      const stagePlan = (stage: Stage): StagePlan => ({
+        matches: eventFilter(stage.query),
+        keys: compileKeys([...body.by, ...stage.by], compiler, context, stage.span),
+        missing: stage.missing,
+      });
+      const stages: StagePlan[] = [];
+      for (const stage of body.stages) {
+        const plan = stagePlan(stage);
+        for (let i = 0; i < stage.runs; i++) stages.push(plan);
+      }
+      const until = body.until ? stagePlan(body.until) : null;
+      const plan = {
+        stages,
+        until,
+        maxspan: body.maxspan ? BigInt(body.maxspan.ms) * 1_000_000n : null,
+        time,
+        maxPendingState,
+        span: body.span,
+      };
+      return {
+        language: "eql",
+        query,
+        shape: "sequence",
+        needsTimeOrder: true,
+        fields: [...context.fields],
+        start: () => sequenceRun(new SequenceMatcher(plan), steps),
+      };
+    }
+    case "sample": {
+      const stages = body.stages.map((stage) => ({
+        matches: eventFilter(stage.query),
+        keys: compileKeys([...body.by, ...stage.by], compiler, context, stage.span, "millis"),
+      }));
+      const sampleSteps: LimitStep[] = query.pipes.map((p) => ({ from: p.kind, count: p.count }));
+      if (options.size !== undefined) sampleSteps.push({ from: "head", count: options.size });
+      const plan = {
+        stages,
+        maxSamplesPerKey: options.maxSamplesPerKey ?? 1,
+        maxPendingState,
+        span: body.span,
+      };
+      return {
+        language: "eql",
+        query,
+        shape: "sample",
+        // Elasticsearch samples in index order; no timestamp is needed.
+        needsTimeOrder: false,
+        fields: [...context.fields],
+        // Elasticsearch applies `size` to samples from the head whatever the result position.
+        start: () => sampleRun(new SampleCollector(plan), sampleSteps),
+      };
+    }
+    default:
+      return assertNever(body);
+  }
+}
+
+function eventRun(matches: (event: EventRecord) => boolean, steps: readonly LimitStep[]): QueryRun {
+  const limiter = new Limiter<QueryHit>(steps);
+  return {
+    push(event) {
+      if (limiter.done || !matches(event)) return undefined;
+      const hit: EventHit = { kind: "event", event };
+      const out = limiter.push([hit]);
+      return out.length > 0 ? out : undefined;
+    },
+    finish: () => limiter.finish(),
+  };
+}
+
+function sequenceRun(matcher: SequenceMatcher, steps: readonly LimitStep[]): QueryRun {
+  const limiter = new Limiter<QueryHit>(steps);
+  return {
+    push(event) {
+      if (limiter.done) return undefined;
+      const hits: SequenceHit[] = matcher.push(event);
+      if (hits.length === 0) return undefined;
+      const out = limiter.push(hits);
+      return out.length > 0 ? out : undefined;
+    },
+    finish() {
+      const out = limiter.done ? [] : limiter.push(matcher.finish());
+      return [...out, ...limiter.finish()];
+    },
+  };
+}
+
+function sampleRun(collector: SampleCollector, steps: readonly LimitStep[]): QueryRun {
+  const limiter = new Limiter<QueryHit>(steps);
+  return {
+    push(event) {
+      collector.push(event);
+      return undefined;
+    },
+    finish() {
+      const out = limiter.push(collector.finish());
+      return [...out, ...limiter.finish()];
+    },
+  };
+}
+
+function timeReader(field: string): (event: EventRecord) => EventTime | undefined {
+  const getter = compileField(field);
+  return (event) => {
+    const values = getter(event.source);
+    const t = parseTimestamp(values.length > 0 ? values[0] : undefined);
+    if (!t) return undefined;
+    return { nanos: BigInt(t.ms) * 1_000_000n + BigInt(t.nanos), ms: t.ms };
+  };
+}
+
+export interface EqlOrderOptions {
+  readonly timestampField?: string;
+  readonly tiebreakerField?: string;
+  readonly schema?: Schema;
+}
+
+/**
+ * The order sequences need: timestamp, then the tiebreaker (missing last), then input order (`seq`).
+ * Events without a readable timestamp sort last.
+ */
+export function compareEventsForEql(
+  options: EqlOrderOptions = {},
+): (a: EventRecord, b: EventRecord) => number {
+  const ts = compileField(options.timestampField ?? "@timestamp");
+  const context: CompileContext = { schema: options.schema, completeSchema: false, fields: new Set() };
+  const tiebreaker = options.tiebreakerField ? resolveField(options.tiebreakerField, context) : undefined;
+  const tieValues = tiebreaker ? indexedValues(tiebreaker) : undefined;
+  const cache = new WeakMap<EventRecord, { t?: bigint; tie?: ReturnType<typeof indexValue> }>();
+  const key = (e: EventRecord) => {
+    let k = cache.get(e);
+    if (!k) {
+      const v = ts(e.source);
+      const t = parseTimestamp(v.length > 0 ? v[0] : undefined);
+      k = {
+        t: t ? BigInt(t.ms) * 1_000_000n + BigInt(t.nanos) : undefined,
+        tie: tieValues ? tieValues(e.source)[0] : undefined,
+      };
+      cache.set(e, k);
+    }
+    return k;
+  };
+  return (a, b) => {
+    const x = key(a);
+    const y = key(b);
+    if (x.t !== y.t) {
+      if (x.t === undefined) return 1;
+      if (y.t === undefined) return -1;
+      return x.t < y.t ? -1 : 1;
+    }
+    if (x.tie !== y.tie) {
+      if (x.tie === undefined) return 1;
+      if (y.tie === undefined) return -1;
+      const c = compareIndexed(x.tie, y.tie);
+      if (c !== 0) return c;
+    }
+    return a.seq - b.seq;
+  };
+}
+
+export type { LimitStep } from "./limit.js";

@@ -1,0 +1,123 @@
+/**
+ * Join keys of sequences and samples (`by` clauses), as Elasticsearch extracts them from doc values:
+ * a multi-valued key field gives one key per distinct value (sorted, nulls dropped), several key
+ * fields give every combination, a missing optional field (`?field`) gives the key value null, and an
+ * event missing a non-optional key takes no part.
+ */
+import type { Span } from "../diagnostics/index.js";
+import type { JsonObject, JsonValue } from "../events/types.js";
+import type { Expression } from "./ast.js";
+import {
+  type CompileContext,
+  compareIndexed,
+  compileError,
+  type ExpressionCompiler,
+  indexedJson,
+  indexedKey,
+  indexedValues,
+  resolveField,
+} from "./compile.js";
+import type { Indexed, Scalar } from "./values.js";
+
+export interface JoinKey {
+  /** Identity of the key tuple (for maps). */
+  readonly id: string;
+  /** The key as the response shows it. */
+  readonly values: readonly JsonValue[];
+  /** The indexed values (null for a null key), for ordering samples by key. */
+  readonly indexed: readonly (Indexed | null)[];
+}
+
+/** More combinations than this from one event is refused (a hostile multi-valued key). */
+export const MAX_KEY_COMBINATIONS = 1024;
+export const KeyCode = { tooManyKeys: "EQL174" } as const;
+
+type KeyPart = (doc: JsonObject) => (Indexed | null)[] | undefined;
+
+const NO_KEY: JoinKey = { id: "", values: [], indexed: [] };
+
+/**
+ * `dateKeys`: how a date key is shown: `iso` (sequences: the field's text, as the fields API formats
+ * it) or `millis` (samples: a composite aggregation's key is epoch milliseconds).
+ */
+export function compileKeys(
+  expressions: readonly Expression[],
+  compiler: ExpressionCompiler,
+  context: CompileContext,
+  span: Span,
+  dateKeys: "iso" | "millis" = "iso",
+): (doc: JsonObject) => JoinKey[] {
+  if (expressions.length === 0) return () => [NO_KEY];
+  const parts: KeyPart[] = expressions.map((e) => keyPart(e, compiler, context));
+  return (doc) => {
+    let combos: (Indexed | null)[][] = [[]];
+    for (const part of parts) {
+      const values = part(doc);
+      if (values === undefined) return [];
+      if (values.length === 1) {
+        for (const c of combos) c.push(values[0]);
+        continue;
+      }
+      const next: (Indexed | null)[][] = [];
+      for (const c of combos) for (const v of values) next.push([...c, v]);
+      if (next.length > MAX_KEY_COMBINATIONS) {
+        throw compileError(
+          KeyCode.tooManyKeys,
+          `an event has more than ${MAX_KEY_COMBINATIONS} join-key combinations (multi-valued \`by\` fields)`,
+          span,
+        );
+      }
+      combos = next;
+    }
+    return combos.map((indexed) => ({
+      id: indexed.map((x) => (x === null ? "null" : indexedKey(x))).join("\u0000"),
+      values: indexed.map((x) => (x === null ? null : keyJson(x, dateKeys))),
+      indexed,
+    }));
+  };
+}
+
+function keyPart(e: Expression, compiler: ExpressionCompiler, context: CompileContext): KeyPart {
+  if (e.kind === "field") {
+    const field = resolveField(e, context);
+    if (field.absent) return () => [null];
+    const values = indexedValues(field);
+    const optional = e.optional;
+    return (doc) => {
+      const all = values(doc);
+      if (all.length === 0) return optional ? [null] : undefined;
+      if (all.length === 1) return all;
+      all.sort(compareIndexed);
+      const out: Indexed[] = [all[0]];
+      for (let i = 1; i < all.length; i++)
+        if (compareIndexed(all[i], out[out.length - 1]) !== 0) out.push(all[i]);
+      return out;
+    };
+  }
+  const value = compiler.value(e).fn;
+  return (doc) => {
+    const v = value(doc);
+    return v === null ? undefined : [scalarIndexed(v)];
+  };
+}
+
+function keyJson(x: Indexed, dateKeys: "iso" | "millis"): JsonValue {
+  if (x.kind === "date" && dateKeys === "millis") {
+    const ms = x.v / 1_000_000n;
+    return Number.isSafeInteger(Number(ms)) ? Number(ms) : ms;
+  }
+  return indexedJson(x);
+}
+
+function scalarIndexed(v: Exclude<Scalar, null>): Indexed {
+  switch (typeof v) {
+    case "string":
+      return { kind: "keyword", v };
+    case "boolean":
+      return { kind: "boolean", v };
+    case "bigint":
+      return { kind: "integer", v };
+    default:
+      return Number.isInteger(v) ? { kind: "integer", v } : { kind: "float", v };
+  }
+}

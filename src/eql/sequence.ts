@@ -1,0 +1,418 @@
+/**
+ * The sequence state machine, Elasticsearch's (`SequenceMatcher`, `KeyToSequences`, the missing-event
+ * checks of `TumblingWindow`) run over events already in time order.
+ *
+ * - Per join key and per stage there is at most one pending (partial) sequence. An event matching
+ *   stage s takes the pending sequence of the previous positive stage for its key (Elasticsearch takes
+ *   the latest one before the event and drops every older one), so a newer partial match replaces an
+ *   older one.
+ * - `maxspan`: a sequence whose event would fall more than `maxspan` after its first event is dropped.
+ * - `until`: an until event for a key drops every pending sequence of that key.
+ * - `runs=N` stages are expanded into N identical stages.
+ * - Missing events `![...]`: a stage between two positive ones discards the sequence when a matching
+ *   event (same key) lies strictly between them (millisecond resolution, as Elasticsearch's range
+ *   query has); leading and trailing missing stages look for the nearest matching event before the
+ *   first / after the last positive event and complete the sequence unless it lies within `maxspan`.
+ *   A sequence with trailing missing stages is held until that is decided.
+ * - Results come out ordered by their last event (then first event, then key), as Elasticsearch's
+ *   completed set orders them.
+ *
+ * Memory: pending state is bounded by (keys × positive stages) partial sequences plus, for missing
+ * stages, two timestamps per (key, missing stage) and the sequences awaiting a trailing check; with
+ * `maxspan`, state older than the span is swept. `maxPendingState` caps the total (QuarryError EQL172).
+ */
+import { QuarryError, type Span } from "../diagnostics/index.js";
+import type { EventRecord, JsonObject } from "../events/types.js";
+import type { SequenceHit } from "../query/index.js";
+import { compareIndexed } from "./compile.js";
+import type { JoinKey } from "./keys.js";
+
+export const SequenceCode = { stateLimit: "EQL172" } as const;
+
+/** An event's position in time: epoch nanoseconds and epoch milliseconds. */
+export interface EventTime {
+  readonly nanos: bigint;
+  readonly ms: number;
+}
+
+export interface StagePlan {
+  /** The stage's filter (category and condition). Identical `runs` stages share one object. */
+  readonly matches: (event: EventRecord) => boolean;
+  readonly keys: (doc: JsonObject) => JoinKey[];
+  readonly missing: boolean;
+}
+
+export interface SequencePlan {
+  readonly stages: readonly StagePlan[];
+  readonly until: Omit<StagePlan, "missing"> | null;
+  /** `with maxspan`, in nanoseconds. */
+  readonly maxspan: bigint | null;
+  readonly time: (event: EventRecord) => EventTime | undefined;
+  /** Cap on pending sequences + missing-event trackers + held sequences. */
+  readonly maxPendingState: number;
+  readonly span: Span;
+}
+
+interface Pending {
+  readonly key: JoinKey;
+  readonly events: (EventRecord | null)[];
+  readonly times: (EventTime | undefined)[];
+  readonly start: EventTime;
+  readonly startIndex: number;
+  last: EventTime;
+  /** A middle missing stage found an event: the sequence will not be reported. */
+  doomed: boolean;
+  /** The latest leading missing event before the start, if any. */
+  lastLeading: EventTime | null;
+}
+
+interface KeyState {
+  readonly groups: (Pending | undefined)[];
+}
+
+interface Tracker {
+  latest: EventTime;
+  /** The latest time with a smaller millisecond than `latest`. */
+  previous: EventTime | undefined;
+}
+
+interface OutputEntry {
+  readonly seq: Pending;
+  status: "ready" | "waiting" | "dropped";
+  /** For waiting entries: decided as complete once an event is later than this. */
+  readonly deadline: bigint | null;
+}
+
+const SWEEP_EVERY = 4096;
+
+export class SequenceMatcher {
+  private readonly stages: readonly StagePlan[];
+  private readonly missing: readonly boolean[];
+  private readonly firstPositive: number;
+  private readonly lastPositive: number;
+  private readonly hasMissing: boolean;
+  private readonly uniqueOf: number[];
+  private readonly uniquePlans: StagePlan[] = [];
+  private readonly keys = new Map<string, KeyState>();
+  private readonly trackers = new Map<number, Map<string, Tracker>>();
+  private readonly output: OutputEntry[] = [];
+  private readonly waiting = new Map<string, OutputEntry[]>();
+  private waitingCount = 0;
+  private pendingCount = 0;
+  private trackerCount = 0;
+  private index = 0;
+
+  constructor(private readonly plan: SequencePlan) {
+    this.stages = plan.stages;
+    this.missing = plan.stages.map((s) => s.missing);
+    this.firstPositive = this.missing.indexOf(false);
+    this.lastPositive = this.missing.lastIndexOf(false);
+    this.hasMissing = this.missing.some((m) => m);
+    this.uniqueOf = plan.stages.map((stage) => {
+      let i = this.uniquePlans.indexOf(stage);
+      if (i < 0) i = this.uniquePlans.push(stage) - 1;
+      return i;
+    });
+  }
+
+  /** Feed one event (in time order); returns the sequences decided so far, in result order. */
+  push(event: EventRecord): SequenceHit[] {
+    const time = this.plan.time(event);
+    if (time === undefined) return [];
+    const index = ++this.index;
+    const doc = event.source;
+    const matched = this.uniquePlans.map((p) => p.matches(event));
+    const keysOf = new Map<number, JoinKey[]>();
+    const keysFor = (u: number): JoinKey[] => {
+      let k = keysOf.get(u);
+      if (!k) {
+        k = this.uniquePlans[u].keys(doc);
+        keysOf.set(u, k);
+      }
+      return k;
+    };
+    const completed: Pending[] = [];
+    // Later stages first, so an event matching two consecutive stages never pairs with itself.
+    for (let s = this.stages.length - 1; s >= 0; s--) {
+      if (this.missing[s]) continue;
+      const u = this.uniqueOf[s];
+      if (!matched[u]) continue;
+      for (const key of keysFor(u)) {
+        if (s === this.firstPositive) this.start(s, key, event, time, index, completed);
+        else this.advance(s, key, event, time, completed);
+      }
+    }
+    if (this.hasMissing) this.trackMissing(matched, keysFor, time);
+    if (this.plan.until?.matches(event)) {
+      for (const key of this.plan.until.keys(doc)) this.dropKey(key.id);
+    }
+    if (completed.length > 1) completed.sort(compareCompleted);
+    for (const seq of completed) this.complete(seq);
+    if (this.waitingCount > 0) this.expireWaiting(time);
+    if (this.plan.maxspan !== null && index % SWEEP_EVERY === 0) this.sweep(time);
+    this.checkLimit();
+    return this.drain(false);
+  }
+
+  /** End of input: every held sequence is decided (no trailing event came). */
+  finish(): SequenceHit[] {
+    for (const entry of this.output) if (entry.status === "waiting") entry.status = "ready";
+    this.waiting.clear();
+    this.waitingCount = 0;
+    return this.drain(true);
+  }
+
+  private start(
+    s: number,
+    key: JoinKey,
+    event: EventRecord,
+    time: EventTime,
+    index: number,
+    completed: Pending[],
+  ): void {
+    const seq: Pending = {
+      key,
+      events: this.stages.map(() => null),
+      times: this.stages.map(() => undefined),
+      start: time,
+      startIndex: index,
+      last: time,
+      doomed: false,
+      lastLeading: null,
+    };
+    seq.events[s] = event;
+    seq.times[s] = time;
+    if (this.missing[0]) {
+      for (let m = 0; m < s; m++) {
+        const t = this.before(m, key.id, time.ms);
+        if (t && (seq.lastLeading === null || t.nanos > seq.lastLeading.nanos)) seq.lastLeading = t;
+      }
+    }
+    if (s === this.lastPositive) {
+      completed.push(seq);
+      return;
+    }
+    this.place(s, seq);
+  }
+
+  private advance(s: number, key: JoinKey, event: EventRecord, time: EventTime, completed: Pending[]): void {
+    const state = this.keys.get(key.id);
+    if (!state) return;
+    let p = s - 1;
+    while (p >= 0 && this.missing[p]) p--;
+    const seq = state.groups[p];
+    if (!seq) return;
+    state.groups[p] = undefined;
+    this.pendingCount--;
+    if (this.plan.maxspan !== null && time.nanos - seq.start.nanos > this.plan.maxspan) {
+      this.cleanKey(key.id, state);
+      return;
+    }
+    // Missing stages between p and s: a matching event strictly between (in milliseconds).
+    const prevTime = seq.times[p] as EventTime;
+    for (let m = p + 1; m < s; m++) {
+      const t = this.before(m, key.id, time.ms);
+      if (t && afterMs(t, prevTime.ms)) seq.doomed = true;
+    }
+    seq.events[s] = event;
+    seq.times[s] = time;
+    seq.last = time;
+    if (s === this.lastPositive) {
+      completed.push(seq);
+      this.cleanKey(key.id, state);
+      return;
+    }
+    this.place(s, seq);
+  }
+
+  private place(s: number, seq: Pending): void {
+    let state = this.keys.get(seq.key.id);
+    if (!state) {
+      state = { groups: this.stages.map(() => undefined) };
+      this.keys.set(seq.key.id, state);
+    }
+    if (state.groups[s] === undefined) this.pendingCount++;
+    state.groups[s] = seq;
+  }
+
+  private cleanKey(id: string, state: KeyState): void {
+    if (state.groups.every((g) => g === undefined)) this.keys.delete(id);
+  }
+
+  private dropKey(id: string): void {
+    const state = this.keys.get(id);
+    if (!state) return;
+    for (const g of state.groups) if (g) this.pendingCount--;
+    this.keys.delete(id);
+  }
+
+  /** The latest missing-stage event of this key with a millisecond before `ms`. */
+  private before(stage: number, keyId: string, ms: number): EventTime | undefined {
+    const t = this.trackers.get(stage)?.get(keyId);
+    if (!t) return undefined;
+    if (t.latest.ms < ms) return t.latest;
+    return t.previous && t.previous.ms < ms ? t.previous : undefined;
+  }
+
+  private trackMissing(matched: boolean[], keysFor: (u: number) => JoinKey[], time: EventTime): void {
+    for (let m = 0; m < this.stages.length; m++) {
+      if (!this.missing[m] || !matched[this.uniqueOf[m]]) continue;
+      const trailing = m > this.lastPositive;
+      for (const key of keysFor(this.uniqueOf[m])) {
+        let byKey = this.trackers.get(m);
+        if (!byKey) {
+          byKey = new Map();
+          this.trackers.set(m, byKey);
+        }
+        const t = byKey.get(key.id);
+        if (!t) {
+          byKey.set(key.id, { latest: time, previous: undefined });
+          this.trackerCount++;
+        } else if (time.ms > t.latest.ms) {
+          t.previous = t.latest;
+          t.latest = time;
+        } else {
+          t.latest = time;
+        }
+        if (trailing) this.trailingEvent(key.id, time);
+      }
+    }
+  }
+
+  private complete(seq: Pending): void {
+    if (seq.doomed) return;
+    if (!this.hasMissing) {
+      this.output.push({ seq, status: "ready", deadline: null });
+      return;
+    }
+    const leading = this.missing[0];
+    const trailing = this.missing[this.stages.length - 1];
+    if (!trailing) {
+      const ok = seq.lastLeading === null || (leading && this.exceeds(seq.lastLeading, seq.last));
+      if (ok) this.output.push({ seq, status: "ready", deadline: null });
+      return;
+    }
+    if (leading && seq.lastLeading === null) {
+      this.output.push({ seq, status: "ready", deadline: null });
+      return;
+    }
+    const from = leading ? (seq.lastLeading as EventTime) : seq.start;
+    const deadline = this.plan.maxspan === null ? null : from.nanos + this.plan.maxspan;
+    const entry: OutputEntry = { seq, status: "waiting", deadline };
+    this.output.push(entry);
+    let list = this.waiting.get(seq.key.id);
+    if (!list) {
+      list = [];
+      this.waiting.set(seq.key.id, list);
+    }
+    list.push(entry);
+    this.waitingCount++;
+  }
+
+  /** A trailing missing-stage event: decides the held sequences of its key that it follows. */
+  private trailingEvent(keyId: string, time: EventTime): void {
+    const list = this.waiting.get(keyId);
+    if (!list) return;
+    const rest: OutputEntry[] = [];
+    for (const entry of list) {
+      if (entry.status !== "waiting" || !afterMs(time, entry.seq.last.ms)) {
+        if (entry.status === "waiting") rest.push(entry);
+        continue;
+      }
+      const from = this.missing[0] ? (entry.seq.lastLeading as EventTime) : entry.seq.start;
+      entry.status = this.exceeds(from, time) ? "ready" : "dropped";
+      this.waitingCount--;
+    }
+    if (rest.length === 0) this.waiting.delete(keyId);
+    else this.waiting.set(keyId, rest);
+  }
+
+  private expireWaiting(time: EventTime): void {
+    for (const [id, list] of this.waiting) {
+      const rest = list.filter((entry) => {
+        if (entry.status !== "waiting") return false;
+        if (entry.deadline !== null && time.nanos > entry.deadline) {
+          entry.status = "ready";
+          this.waitingCount--;
+          return false;
+        }
+        return true;
+      });
+      if (rest.length === 0) this.waiting.delete(id);
+      else this.waiting.set(id, rest);
+    }
+  }
+
+  private exceeds(from: EventTime, to: EventTime): boolean {
+    return this.plan.maxspan !== null && this.plan.maxspan > 0n && to.nanos - from.nanos > this.plan.maxspan;
+  }
+
+  /** Drop state older than `maxspan`: it can no longer complete a sequence nor change a decision. */
+  private sweep(time: EventTime): void {
+    const span = this.plan.maxspan as bigint;
+    for (const [id, state] of this.keys) {
+      for (let s = 0; s < state.groups.length; s++) {
+        const g = state.groups[s];
+        if (g && time.nanos - g.start.nanos > span) {
+          state.groups[s] = undefined;
+          this.pendingCount--;
+        }
+      }
+      this.cleanKey(id, state);
+    }
+    const horizon = time.nanos - span - 1_000_000n;
+    for (const byKey of this.trackers.values()) {
+      for (const [id, t] of byKey) {
+        if (t.latest.nanos < horizon) {
+          byKey.delete(id);
+          this.trackerCount--;
+        }
+      }
+    }
+  }
+
+  private checkLimit(): void {
+    const total = this.pendingCount + this.trackerCount + this.waitingCount;
+    if (total <= this.plan.maxPendingState) return;
+    throw new QuarryError({
+      code: SequenceCode.stateLimit,
+      severity: "error",
+      title: `sequence state exceeded ${this.plan.maxPendingState} pending entries (${this.pendingCount} partial sequences, ${this.trackerCount} missing-event trackers, ${this.waitingCount} held sequences)`,
+      labels: [{ span: this.plan.span, text: "this sequence", primary: true }],
+      help: "add `with maxspan=...` (state older than the span is dropped), use more selective stages or `by` keys, or raise the limit (maxPendingState)",
+    });
+  }
+
+  private drain(all: boolean): SequenceHit[] {
+    const hits: SequenceHit[] = [];
+    let i = 0;
+    for (; i < this.output.length; i++) {
+      const entry = this.output[i];
+      if (entry.status === "waiting" && !all) break;
+      if (entry.status === "dropped") continue;
+      hits.push({ kind: "sequence", joinKeys: entry.seq.key.values, events: entry.seq.events });
+    }
+    this.output.splice(0, i);
+    return hits;
+  }
+}
+
+/** `t` is after millisecond `ms` as Elasticsearch's `range: {gt: ms}` sees it (sub-millisecond counts). */
+function afterMs(t: EventTime, ms: number): boolean {
+  return t.ms > ms || (t.ms === ms && t.nanos % 1_000_000n !== 0n);
+}
+
+function compareCompleted(a: Pending, b: Pending): number {
+  if (a.startIndex !== b.startIndex) return a.startIndex - b.startIndex;
+  const n = Math.min(a.key.indexed.length, b.key.indexed.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.key.indexed[i];
+    const y = b.key.indexed[i];
+    if (x === y) continue;
+    if (x === null) return -1;
+    if (y === null) return 1;
+    const c = compareIndexed(x, y);
+    if (c !== 0) return c;
+  }
+  return 0;
+}

@@ -1,0 +1,1313 @@
+/**
+ * The hunt engine: every loaded rule compiled once, then one pass over the events. Each event is parsed
+ * once (by the reader) and dispatched only to the rules whose guard it passes (see guard.ts): rules are
+ * indexed by (field, lower-cased value) of a necessary condition of their query, so an event costs a few
+ * map probes plus the rules that can actually match it.
+ */
+import { performance } from "node:perf_hooks";
+import { isQuarryError, type QuarryError, renderDiagnostic } from "../diagnostics/index.js";
+import { type CompiledEql, compileEql } from "../eql/index.js";
+import { compileField, type FieldGetter } from "../events/field-access.js";
+import { stringifyJson } from "../events/json.js";
+import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "../events/timestamp.js";
+import type { EventRecord, JsonObject, JsonValue } from "../events/types.js";
+import {
+  buildIndicatorIndex,
+  type IndicatorIndex,
+  type IndicatorList,
+  toThreatIntelDocuments,
+} from "../intel/index.js";
+import type { Indicator } from "../intel/types.js";
+import { compileKql, compileKqlAst, parseKql } from "../kql/index.js";
+
+import type { CompiledQuery, QueryRun } from "../query/index.js";
+import type { Schema } from "../schema/index.js";
+import { type Alert, buildAlert, type RuleHit } from "./alerts.js";
+import {
+  compileExceptionLists,
+  type ExceptionList,
+  type ExceptionRefusal,
+  planExceptions,
+} from "./exceptions.js";
+import { compileFilters, FilterError } from "./filters.js";
+import {
+  chooseGuard,
+  eqlGuard,
+  type GuardExpr,
+  type GuardTerm,
+  guardTerms,
+  integerKey,
+  kqlGuard,
+  staticEstimate,
+} from "./guard.js";
+import { lookbackMs, parseDuration, resolveDateMath } from "./time.js";
+import type { DetectionRule } from "./types.js";
+
+export interface IocRuleInput {
+  readonly rule: DetectionRule;
+  readonly list: IndicatorList;
+}
+
+export interface HuntOptions {
+  readonly rules: readonly DetectionRule[];
+  readonly iocs?: readonly IocRuleInput[];
+  readonly exceptions?: readonly ExceptionList[];
+  /** rule_id -> reason. */
+  readonly protectedRules?: ReadonlyMap<string, string>;
+  readonly forceExceptions?: boolean;
+  readonly schema: Schema;
+  /** The field events are read and ordered by. Default `@timestamp`. */
+  readonly timestampField?: string;
+  /** `--to`: "now" for date math. Default: the latest event time. */
+  readonly now?: Timestamp;
+  /** `--from`: anchors the replayed schedule. */
+  readonly from?: Timestamp;
+  /** Replay each rule's interval and lookback across the input's time span. */
+  readonly schedule?: boolean;
+  /** Time every rule on every event (otherwise one event in 64 is timed and scaled). */
+  readonly profile?: boolean;
+  /** Skip dispatch and sequence gating: every rule sees every event (slow; for checking both). */
+  readonly exhaustive?: boolean;
+}
+
+export type RuleRunStatus = "ran" | "not_run";
+
+export interface RuleReport {
+  readonly rule: DetectionRule;
+  status: RuleRunStatus;
+  reason?: string;
+  /** The query's diagnostic, when it did not compile. */
+  diagnostic?: QuarryError;
+  /** True when the rule could not be run because its query or filters are broken (not a type we skip). */
+  broken: boolean;
+  alerts: number;
+  ms: number;
+  /** Hits dropped because `max_signals` was reached. */
+  truncated: number;
+  /** Events the rule saw after dispatch (for --profile). */
+  evaluated: number;
+}
+
+export interface HuntResult {
+  readonly alerts: Alert[];
+  readonly rules: readonly RuleReport[];
+  readonly refusals: readonly ExceptionRefusal[];
+  /** The "now" the run used (--to or the latest event time). */
+  readonly now: Timestamp | undefined;
+  /** Earliest event time seen. */
+  readonly start: Timestamp | undefined;
+  readonly notes: readonly string[];
+}
+
+type Predicate = (doc: JsonObject) => boolean;
+
+/** Everything about a rule that is fixed before the pass. */
+interface CompiledRule {
+  readonly index: number;
+  readonly rule: DetectionRule;
+  readonly report: RuleReport;
+  /** Necessary conditions of the query, chosen from when the dispatch index is built. */
+  readonly guard: GuardExpr | undefined;
+  /** Filters and exceptions: false drops the event for this rule. */
+  readonly admit: Predicate | undefined;
+  readonly timeGetter: FieldGetter | undefined;
+  readonly schedule: ScheduleSpec | undefined;
+  readonly needsTimeOrder: boolean;
+  makeRun(pass: HuntPass, self: CompiledRule): RuleRun;
+}
+
+interface ScheduleSpec {
+  readonly intervalMs: number;
+  readonly lookbackMs: number;
+}
+
+interface RuleRun {
+  push(event: EventRecord): void;
+  finish(): void;
+}
+
+/** The reason a threat_match rule whose queries compile is not run: nothing to match against. */
+export const NO_IOCS_REASON =
+  "no IOC lists loaded to match against (give --iocs FILE or a pack with [[iocs]])";
+
+const NOT_RUN_REASONS: Record<string, string> = {
+  esql: "ES|QL rules are not run: Quarry has no ES|QL engine",
+  machine_learning:
+    "machine_learning rules need Elastic's anomaly-detection jobs (machine_learning_job_id), which do not exist offline",
+};
+
+/**
+ * A hunt: rules compiled once. `pass()` makes the per-pass state (a time-ordered read may throw one pass
+ * away and start another from a sorted stream).
+ */
+export class Hunt {
+  readonly reports: RuleReport[] = [];
+  readonly compiled: CompiledRule[] = [];
+  readonly refusals: ExceptionRefusal[];
+  readonly needsTimeOrder: boolean;
+  /** A tiebreaker shared by every time-ordered rule, used to order the pass. */
+  readonly tiebreakerField: string | undefined;
+  readonly notes: string[] = [];
+  readonly timestampField: string;
+  readonly iocIndex: IndicatorIndex | undefined;
+  readonly iocRuleOf = new Map<Indicator, CompiledRule>();
+  private dispatch: Dispatch | undefined;
+
+  constructor(readonly options: HuntOptions) {
+    this.timestampField = options.timestampField ?? "@timestamp";
+    const allRules = [...options.rules, ...(options.iocs ?? []).map((i) => i.rule)];
+    const plan = planExceptions(
+      allRules,
+      options.exceptions ?? [],
+      options.protectedRules ?? new Map(),
+      options.forceExceptions ?? false,
+    );
+    this.refusals = [...plan.refusals];
+    if (plan.global.length > 0)
+      this.notes.push(
+        `exception list${plan.global.length > 1 ? "s" : ""} ${plan.global.map((l) => `"${l.name}"`).join(", ")} named by no loaded rule: applied to every rule`,
+      );
+    // Indicator documents are stamped with "now" so threat_query's `@timestamp >= "now-30d"` keeps them.
+    const stamp = options.now ? { timestamp: formatTimestamp(options.now) } : {};
+    const threatDocs = (options.iocs ?? []).flatMap((i) => toThreatIntelDocuments(i.list, stamp));
+    const tiebreakers = new Set<string>();
+    let needsOrder = false;
+    for (const rule of options.rules) {
+      const report: RuleReport = {
+        rule,
+        status: "not_run",
+        broken: false,
+        alerts: 0,
+        ms: 0,
+        truncated: 0,
+        evaluated: 0,
+      };
+      this.reports.push(report);
+      const c = this.compileRule(rule, report, plan.byRule.get(rule.ruleId), threatDocs);
+      if (!c) continue;
+      report.status = "ran";
+      this.compiled.push(c);
+      if (c.needsTimeOrder) {
+        needsOrder = true;
+        if (rule.tiebreakerField) tiebreakers.add(rule.tiebreakerField);
+      }
+    }
+    // IOC lists: one shared index; each indicator knows its list's rule.
+    const iocInputs = options.iocs ?? [];
+    if (iocInputs.length > 0) {
+      for (const ioc of iocInputs) {
+        const report: RuleReport = {
+          rule: ioc.rule,
+          status: "ran",
+          broken: false,
+          alerts: 0,
+          ms: 0,
+          truncated: 0,
+          evaluated: 0,
+        };
+        this.reports.push(report);
+        if (ioc.list.indicators.length === 0) {
+          report.status = "not_run";
+          report.reason = "the IOC list holds no indicators";
+          continue;
+        }
+        const exceptions = compileExceptionLists(plan.byRule.get(ioc.rule.ruleId) ?? []);
+        const c: CompiledRule = {
+          index: this.compiled.length,
+          rule: ioc.rule,
+          report,
+          guard: undefined,
+          admit: exceptions ? (doc) => !exceptions(doc) : undefined,
+          timeGetter: undefined,
+          schedule: this.scheduleSpec(ioc.rule),
+          needsTimeOrder: false,
+          makeRun: () => ({ push() {}, finish() {} }),
+        };
+        this.compiled.push(c);
+        for (const indicator of ioc.list.indicators) this.iocRuleOf.set(indicator, c);
+      }
+      this.iocIndex = buildIndicatorIndex(iocInputs.map((i) => i.list));
+    }
+    this.needsTimeOrder = needsOrder;
+    this.tiebreakerField = tiebreakers.size === 1 ? [...tiebreakers][0] : undefined;
+    if (tiebreakers.size > 1)
+      this.notes.push(
+        `rules name different tiebreaker fields (${[...tiebreakers].join(", ")}); events with equal timestamps are ordered by input order`,
+      );
+  }
+
+  /**
+   * The dispatch index, built once from the first events seen: each rule's guard is chosen by how many of
+   * the sample's events its candidate conditions let through (a static guess when there is no sample).
+   */
+  dispatchFor(sample: readonly EventRecord[]): Dispatch {
+    if (!this.dispatch) {
+      const rules = this.compiled.filter((c) => c.rule.type !== "ioc");
+      const stats = new TermStats(
+        rules.flatMap((c) => guardTerms(c.guard)),
+        sample,
+      );
+      this.dispatch = new Dispatch(
+        this.options.exhaustive ? rules.map((c) => ({ ...c, guard: undefined })) : rules,
+        (t) => stats.estimate(t),
+      );
+    }
+    return this.dispatch;
+  }
+
+  private scheduleSpec(rule: DetectionRule): ScheduleSpec | undefined {
+    if (!this.options.schedule) return undefined;
+    const intervalMs = parseDuration(rule.interval) ?? 5 * 60_000;
+    const lb = lookbackMs(rule.from) ?? 6 * 60_000;
+    return { intervalMs, lookbackMs: lb };
+  }
+
+  private notRun(report: RuleReport, reason: string, error?: unknown): undefined {
+    report.status = "not_run";
+    report.reason = reason;
+    if (error !== undefined) {
+      report.broken = true;
+      if (isQuarryError(error)) report.diagnostic = error;
+    }
+    return undefined;
+  }
+
+  private compileRule(
+    rule: DetectionRule,
+    report: RuleReport,
+    exceptionLists: readonly ExceptionList[] | undefined,
+    threatDocs: readonly JsonObject[],
+  ): CompiledRule | undefined {
+    const type = rule.type === "saved_query" && rule.query !== undefined ? "query" : rule.type;
+    if (NOT_RUN_REASONS[type]) return this.notRun(report, NOT_RUN_REASONS[type]);
+    if (!["eql", "query", "threshold", "new_terms", "threat_match"].includes(type))
+      return this.notRun(report, `rule type "${rule.type}" is not supported`);
+    const language = rule.language ?? (type === "eql" ? "eql" : "kuery");
+    if (language === "lucene")
+      return this.notRun(report, "Lucene query syntax is not supported (Quarry runs KQL and EQL rules)");
+    if (type === "eql" ? language !== "eql" : language !== "kuery")
+      return this.notRun(report, `language "${language}" is not supported for ${type} rules`);
+    const schema = this.options.schema;
+    const text = rule.query ?? "";
+    let query: CompiledQuery;
+    let guard: GuardExpr | undefined;
+    const categoryField = rule.eventCategoryOverride ?? "event.category";
+    try {
+      if (type === "eql") {
+        const eql = compileEql(text, {
+          schema,
+          timestampField: this.timestampField,
+          tiebreakerField: rule.tiebreakerField,
+          categoryField,
+        });
+        query = eql;
+        guard = eqlGuard(eql.query, schema, categoryField);
+      } else {
+        const ast = parseKql(text);
+        query = compileKqlAst(ast, { schema, now: this.options.now?.ms }, text);
+        guard = kqlGuard(ast, schema);
+      }
+    } catch (error) {
+      if (isQuarryError(error))
+        return this.notRun(report, `query does not compile: ${error.diagnostic.title}`, error);
+      throw error;
+    }
+    let filters: Predicate | undefined;
+    try {
+      filters = compileFilters(rule.filters);
+    } catch (error) {
+      if (error instanceof FilterError) return this.notRun(report, `filters: ${error.message}`, error);
+      throw error;
+    }
+    const exceptions = compileExceptionLists(exceptionLists ?? []);
+    const admit: Predicate | undefined =
+      filters && exceptions
+        ? (doc) => filters!(doc) && !exceptions(doc)
+        : filters
+          ? filters
+          : exceptions
+            ? (doc) => !exceptions(doc)
+            : undefined;
+    const timeGetter = rule.timestampOverride ? compileField(rule.timestampOverride) : undefined;
+    const base = {
+      index: this.compiled.length,
+      rule,
+      report,
+      guard,
+      admit,
+      timeGetter,
+      schedule: this.scheduleSpec(rule),
+      needsTimeOrder: query.needsTimeOrder,
+    };
+    const matches = query.shape === "event" && query.matches ? query.matches : undefined;
+    const compileStage = (stageText: string) =>
+      compileEql(stageText, { schema, timestampField: this.timestampField, categoryField }).matches;
+    switch (type) {
+      case "eql":
+      case "query":
+        if (matches && !query.needsTimeOrder)
+          return { ...base, makeRun: (pass, self) => new EventRuleRun(pass, self, matches) };
+        {
+          const gate =
+            type === "eql" && !this.options.exhaustive
+              ? sequenceGate(query as CompiledEql, text, compileStage)
+              : undefined;
+          return { ...base, makeRun: (pass, self) => new QueryRuleRun(pass, self, query, gate) };
+        }
+      case "threshold": {
+        if (!matches) return this.notRun(report, "threshold rules need an event query");
+        const spec = rule.threshold!;
+        return { ...base, makeRun: (pass, self) => new ThresholdRun(pass, self, matches, spec) };
+      }
+      case "new_terms": {
+        if (!matches) return this.notRun(report, "new_terms rules need an event query");
+        const history = rule.historyWindowStart ?? "now-7d";
+        if (resolveDateMath(history, 0) === undefined)
+          return this.notRun(
+            report,
+            `history_window_start "${history}" is not date math`,
+            new Error(history),
+          );
+        return {
+          ...base,
+          makeRun: (pass, self) => new NewTermsRun(pass, self, matches, rule.newTermsFields ?? [], history),
+        };
+      }
+      case "threat_match": {
+        if (!matches) return this.notRun(report, "threat_match rules need an event query");
+        let threatIndex: ThreatIndex;
+        try {
+          threatIndex = new ThreatIndex(rule, threatDocs, schema, this.options.now?.ms);
+        } catch (error) {
+          if (isQuarryError(error))
+            return this.notRun(report, `threat_query does not compile: ${error.diagnostic.title}`, error);
+          if (error instanceof FilterError)
+            return this.notRun(report, `threat_filters: ${error.message}`, error);
+          throw error;
+        }
+        if (threatDocs.length === 0) return this.notRun(report, NO_IOCS_REASON);
+        if (threatIndex.size === 0)
+          return this.notRun(
+            report,
+            "no loaded indicator matches the rule's threat_query and threat_mapping fields",
+          );
+        return { ...base, makeRun: (pass, self) => new ThreatMatchRun(pass, self, matches, threatIndex) };
+      }
+      default:
+        return this.notRun(report, `rule type "${rule.type}" is not supported`);
+    }
+  }
+
+  pass(): HuntPass {
+    return new HuntPass(this);
+  }
+}
+
+/** Events sampled before guards are chosen. */
+const SAMPLE_EVENTS = 2048;
+
+/** How often each guard term holds in a sample of the input. */
+class TermStats {
+  private readonly present = new Map<string, number>();
+  private readonly valueCounts = new Map<string, Map<string, number>>();
+  private readonly n: number;
+  constructor(terms: readonly GuardTerm[], sample: readonly EventRecord[]) {
+    this.n = sample.length;
+    const paths = new Set<string>();
+    const prefixes = new Set<string>();
+    for (const t of terms) {
+      paths.add(t.field);
+      const parts = t.field.split(".");
+      for (let k = 1; k < parts.length; k++) prefixes.add(parts.slice(0, k).join("."));
+    }
+    for (const event of sample) {
+      const seen = new Set<string>();
+      const visit = (node: JsonValue, path: string, depth: number): void => {
+        if (node === null || depth > MAX_WALK_DEPTH) return;
+        if (Array.isArray(node)) {
+          for (const e of node) visit(e, path, depth + 1);
+          return;
+        }
+        if (path !== "" && paths.has(path)) {
+          if (!seen.has(path)) {
+            seen.add(path);
+            this.present.set(path, (this.present.get(path) ?? 0) + 1);
+          }
+          if (typeof node !== "object" || typeof node === "bigint") {
+            const keys = [
+              typeof node === "string" ? node.toLowerCase() : undefined,
+              typeof node === "boolean" ? undefined : integerKey(node),
+            ];
+            for (const v of keys) {
+              if (v === undefined) continue;
+              const key = `${path}\u0000${v}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              let m = this.valueCounts.get(path);
+              if (!m) this.valueCounts.set(path, (m = new Map()));
+              m.set(v, (m.get(v) ?? 0) + 1);
+            }
+          }
+        }
+        if (typeof node !== "object" || typeof node === "bigint") return;
+        for (const key in node) {
+          const child = path === "" ? key : `${path}.${key}`;
+          if (prefixes.has(child) || paths.has(child))
+            visit((node as JsonObject)[key] as JsonValue, child, depth + 1);
+        }
+      };
+      visit(event.source, "", 0);
+    }
+  }
+  /** Fraction of events the term lets through; ties (and no sample) broken by the static guess. */
+  estimate(t: GuardTerm): number {
+    const fallback = staticEstimate(t);
+    if (this.n === 0) return fallback;
+    let count: number;
+    if (t.values === undefined) count = this.present.get(t.field) ?? 0;
+    else {
+      const m = this.valueCounts.get(t.field);
+      count = 0;
+      if (m) for (const v of t.values) count += m.get(v) ?? 0;
+    }
+    return (Math.min(count, this.n) + 0.5) / (this.n + 1) + fallback * 1e-3;
+  }
+}
+
+/** Documents nested deeper than this are not walked: every rule sees them (never a stack overflow). */
+const MAX_WALK_DEPTH = 64;
+
+/** One level of the dispatch index: a field path segment. */
+interface TrieNode {
+  readonly children: Map<string, TrieNode>;
+  /** Rules whose guard holds when this path has any value. */
+  exists?: number[];
+  /** Rules whose guard holds when this path has this (lower-cased, or integer) value. */
+  values?: Map<string, number[]>;
+}
+
+const trieNode = (): TrieNode => ({ children: new Map() });
+
+/**
+ * Rules indexed by guard in a trie of field path segments: an event is walked once, only into the
+ * objects that lead to an indexed field, with no string building; the cost is a map probe per visited
+ * field, whatever the number of rules. Unguarded rules see every event.
+ */
+class Dispatch {
+  readonly root = trieNode();
+  readonly always: number[] = [];
+  readonly all: number[];
+  constructor(compiled: readonly CompiledRule[], estimate: (t: GuardTerm) => number) {
+    this.all = compiled.map((c) => c.index);
+    const add = (list: number[] | undefined, index: number): number[] => {
+      if (!list) return [index];
+      if (list[list.length - 1] !== index) list.push(index);
+      return list;
+    };
+    for (const c of compiled) {
+      const { guard } = chooseGuard(c.guard, estimate);
+      if (!guard) {
+        this.always.push(c.index);
+        continue;
+      }
+      for (const term of guard) {
+        let node = this.root;
+        for (const segment of term.field.split(".")) {
+          let next = node.children.get(segment);
+          if (!next) node.children.set(segment, (next = trieNode()));
+          node = next;
+        }
+        if (term.values === undefined) {
+          node.exists = add(node.exists, c.index);
+          continue;
+        }
+        const values = (node.values ??= new Map());
+        for (const v of term.values) values.set(v, add(values.get(v), c.index));
+      }
+    }
+  }
+}
+
+/** Per-pass state: rule runs, the time range seen, hits. */
+export class HuntPass {
+  readonly runs: RuleRun[] = [];
+  private readonly stamp: Float64Array;
+  private readonly collectors: HitCollector[];
+  private readonly tsGetter: FieldGetter;
+  private readonly profile: boolean;
+  min: Timestamp | undefined;
+  max: Timestamp | undefined;
+  private readonly candidates: number[] = [];
+  private currentSeq = -1;
+  private readonly iocRules: CompiledRule[];
+  /** Time of the event being dispatched (its `@timestamp`, or the configured field). */
+  currentTime: Timestamp | undefined;
+
+  private dispatch: Dispatch | undefined;
+  private sample: EventRecord[] | undefined = [];
+
+  constructor(readonly hunt: Hunt) {
+    this.stamp = new Float64Array(hunt.compiled.length).fill(-1);
+    this.collectors = hunt.compiled.map((c) => new HitCollector(c, hunt.options.from?.ms ?? 0));
+    this.runs = hunt.compiled.map((c) => c.makeRun(this, c));
+    this.tsGetter = compileField(hunt.timestampField);
+    this.profile = hunt.options.profile ?? false;
+    this.iocRules = hunt.compiled.filter((c) => c.rule.type === "ioc");
+  }
+
+  collector(c: CompiledRule): HitCollector {
+    return this.collectors[c.index];
+  }
+
+  /** The rule's time for an event: its timestamp_override, falling back to the event's timestamp. */
+  ruleTime(c: CompiledRule, event: EventRecord): Timestamp | undefined {
+    if (c.timeGetter) {
+      const t = parseTimestamp(c.timeGetter(event.source)[0]);
+      if (t || c.rule.timestampOverrideFallbackDisabled) return t;
+    }
+    return event === this.currentEvent ? this.currentTime : parseTimestamp(this.tsGetter(event.source)[0]);
+  }
+  private currentEvent: EventRecord | undefined;
+
+  push(batch: readonly EventRecord[]): void {
+    if (this.sample) {
+      // The first events choose the guards; then they are dispatched like the rest.
+      for (const event of batch) this.sample.push(event);
+      if (this.sample.length >= SAMPLE_EVENTS) this.flushSample();
+      return;
+    }
+    for (const event of batch) this.pushEvent(event);
+  }
+
+  private flushSample(): void {
+    const sample = this.sample ?? [];
+    this.sample = undefined;
+    this.dispatch = this.hunt.dispatchFor(sample);
+    for (const event of sample) this.pushEvent(event);
+  }
+
+  pushEvent(event: EventRecord): void {
+    const t = parseTimestamp(this.tsGetter(event.source)[0]);
+    this.currentEvent = event;
+    this.currentTime = t;
+    if (t) {
+      if (!this.min || compareTimestamps(t, this.min) < 0) this.min = t;
+      if (!this.max || compareTimestamps(t, this.max) > 0) this.max = t;
+    }
+    const doc = event.source;
+    const seq = event.seq;
+    this.currentSeq = seq;
+    const candidates = this.candidates;
+    candidates.length = 0;
+    const stamp = this.stamp;
+    const dispatch = this.dispatch!;
+    for (const i of dispatch.always) {
+      stamp[i] = seq;
+      candidates.push(i);
+    }
+    if (!this.walk(doc, dispatch.root, 0)) {
+      // Too deep to walk: every rule sees the event.
+      for (const i of dispatch.all) {
+        if (stamp[i] !== seq) {
+          stamp[i] = seq;
+          candidates.push(i);
+        }
+      }
+    }
+    const timed = this.profile || (seq & 63) === 0;
+    const compiled = this.hunt.compiled;
+    for (const i of candidates) {
+      const run = this.runs[i];
+      const report = compiled[i].report;
+      report.evaluated++;
+      if (timed) {
+        const t0 = performance.now();
+        run.push(event);
+        report.ms += (performance.now() - t0) * (this.profile ? 1 : 64);
+      } else run.push(event);
+    }
+    const iocIndex = this.hunt.iocIndex;
+    if (iocIndex) this.matchIocs(iocIndex, event, timed);
+  }
+
+  private select(list: readonly number[]): void {
+    const seq = this.currentSeq;
+    for (const i of list) {
+      if (this.stamp[i] !== seq) {
+        this.stamp[i] = seq;
+        this.candidates.push(i);
+      }
+    }
+  }
+
+  /** Visit the event's fields that lead to indexed paths; false when the document is too deep. */
+  private walk(node: JsonValue, trie: TrieNode, depth: number): boolean {
+    if (node === null) return true;
+    if (depth > MAX_WALK_DEPTH) return false;
+    if (Array.isArray(node)) {
+      for (const element of node) if (!this.walk(element, trie, depth + 1)) return false;
+      return true;
+    }
+    if (trie.exists) this.select(trie.exists);
+    if (typeof node !== "object" || typeof node === "bigint") {
+      const m = trie.values;
+      if (m) {
+        const list = typeof node === "string" ? m.get(node.toLowerCase()) : undefined;
+        if (list) this.select(list);
+        // Integer-typed guards are keyed by integer part (numbers and numeric strings alike).
+        const k = typeof node === "boolean" ? undefined : integerKey(node);
+        const ints = k !== undefined ? m.get(k) : undefined;
+        if (ints && ints !== list) this.select(ints);
+      }
+      return true;
+    }
+    const children = trie.children;
+    if (children.size === 0) return true;
+    for (const key in node) {
+      let child = children.get(key);
+      if (!child) {
+        if (!key.includes(".")) continue;
+        // A dotted key (`{"process.name": ...}`) covers several path segments.
+        let t: TrieNode | undefined = trie;
+        for (const segment of key.split(".")) {
+          t = t.children.get(segment);
+          if (!t) break;
+        }
+        if (!t) continue;
+        child = t;
+      }
+      if (!this.walk((node as JsonObject)[key] as JsonValue, child, depth + 1)) return false;
+    }
+    return true;
+  }
+
+  private matchIocs(index: IndicatorIndex, event: EventRecord, timed: boolean): void {
+    const t0 = timed ? performance.now() : 0;
+    const matches = index.matchEvent(event.source);
+    if (matches.length > 0) {
+      const byRule = new Map<CompiledRule, JsonObject[]>();
+      for (const m of matches) {
+        const c = this.hunt.iocRuleOf.get(m.indicator);
+        if (!c) continue;
+        let list = byRule.get(c);
+        if (!list) byRule.set(c, (list = []));
+        list.push(iocEnrichment(m.indicator, m.field, m.value));
+      }
+      for (const [c, enrichments] of byRule) {
+        if (c.admit && !c.admit(event.source)) continue;
+        this.collector(c).add(
+          { kind: "event", event, time: this.currentTime, enrichments },
+          this.ruleTime(c, event),
+          `${event.index}\u0000${event.id}`,
+        );
+      }
+    }
+    if (timed) {
+      // The shared index's time is split evenly over the IOC rules.
+      const dt = (performance.now() - t0) * (this.profile ? 1 : 64);
+      for (const c of this.iocRules) c.report.ms += dt / this.iocRules.length;
+    }
+    for (const c of this.iocRules) c.report.evaluated++;
+  }
+
+  /** End of input: finish every run, apply max_signals, build alerts. */
+  finish(): HuntResult {
+    if (this.sample) this.flushSample();
+    for (const run of this.runs) run.finish();
+    const now = this.hunt.options.now ?? this.max;
+    const alerts: Alert[] = [];
+    for (const c of this.hunt.compiled) {
+      const collector = this.collectors[c.index];
+      const kept = collector.take();
+      c.report.truncated = collector.truncated;
+      for (const { hit, run } of kept) {
+        // A scheduled run's alerts carry the run's time; the single default run's, "now".
+        const execTime =
+          run !== undefined && c.schedule
+            ? { ms: this.scheduleOrigin() + run * c.schedule.intervalMs, nanos: 0 }
+            : now;
+        alerts.push(buildAlert(c.rule, hit, execTime));
+      }
+      c.report.alerts = kept.length;
+    }
+    alerts.sort(
+      (a, b) =>
+        (a.time && b.time ? compareTimestamps(a.time, b.time) : a.time ? -1 : b.time ? 1 : 0) ||
+        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    );
+    return {
+      alerts,
+      rules: this.hunt.reports,
+      refusals: this.hunt.refusals,
+      now,
+      start: this.min,
+      notes: this.hunt.notes,
+    };
+  }
+
+  /** Schedule origin: `--from` when given, else epoch 0 (runs at multiples of the interval). */
+  scheduleOrigin(): number {
+    return this.hunt.options.from?.ms ?? 0;
+  }
+}
+
+interface KeptHit {
+  readonly hit: RuleHit;
+  readonly time: Timestamp | undefined;
+  /** Schedule run index, when replaying the schedule. */
+  readonly run: number | undefined;
+}
+
+/**
+ * A rule's hits: duplicates of one rule on one event collapse (by key); at most `max_signals` per run are
+ * kept, earliest first, and the rest are counted as truncated. Memory stays bounded by keeping at most
+ * twice max_signals per run between trims.
+ */
+class HitCollector {
+  private readonly keys = new Set<string>();
+  private readonly perRun = new Map<number, KeptHit[]>();
+  private dropped = 0;
+  constructor(
+    private readonly c: CompiledRule,
+    /** Schedule origin (epoch ms): runs happen at origin + k * interval. */
+    private readonly origin: number,
+  ) {}
+
+  /** A hit that could not be kept (its event was not retained): counted as truncated. */
+  countLost(): void {
+    this.dropped++;
+  }
+
+  add(hit: RuleHit, ruleTime: Timestamp | undefined, key: string, run?: number): void {
+    if (this.keys.has(key)) return;
+    let k = run;
+    if (this.c.schedule && k === undefined) {
+      if (!ruleTime) return;
+      k = this.firstRunFor(ruleTime);
+      if (k === undefined) return;
+    }
+    this.keys.add(key);
+    const bucketKey = k ?? 0;
+    let list = this.perRun.get(bucketKey);
+    if (!list) this.perRun.set(bucketKey, (list = []));
+    list.push({ hit, time: hit.time ?? ruleTime, run: k });
+    const max = this.c.rule.maxSignals;
+    if (list.length >= 2 * max + 16) {
+      sortHits(list);
+      this.dropped += list.length - max;
+      list.length = max;
+    }
+  }
+
+  private firstRunFor(t: Timestamp): number | undefined {
+    const spec = this.c.schedule!;
+    const first = Math.ceil((t.ms - this.origin) / spec.intervalMs);
+    const last = Math.floor((t.ms + spec.lookbackMs - this.origin) / spec.intervalMs);
+    return first <= last ? first : undefined;
+  }
+
+  get truncated(): number {
+    return this.dropped;
+  }
+
+  take(): KeptHit[] {
+    const out: KeptHit[] = [];
+    const max = this.c.rule.maxSignals;
+    for (const k of [...this.perRun.keys()].sort((a, b) => a - b)) {
+      const list = this.perRun.get(k)!;
+      sortHits(list);
+      if (list.length > max) {
+        this.dropped += list.length - max;
+        list.length = max;
+      }
+      out.push(...list);
+    }
+    return out;
+  }
+}
+
+function sortHits(list: KeptHit[]): void {
+  list.sort((a, b) => (a.time && b.time ? compareTimestamps(a.time, b.time) : a.time ? -1 : b.time ? 1 : 0));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Rule runs
+
+/** `query` and EQL event rules: a predicate per event. */
+class EventRuleRun implements RuleRun {
+  private readonly collector: HitCollector;
+  constructor(
+    private readonly pass: HuntPass,
+    private readonly c: CompiledRule,
+    private readonly matches: (event: EventRecord) => boolean,
+  ) {
+    this.collector = pass.collector(c);
+  }
+  push(event: EventRecord): void {
+    if (!this.matches(event)) return;
+    if (this.c.admit && !this.c.admit(event.source)) return;
+    this.collector.add(
+      { kind: "event", event, time: this.pass.currentTime },
+      this.pass.ruleTime(this.c, event),
+      `${event.index}\u0000${event.id}`,
+    );
+  }
+  finish(): void {}
+}
+
+/**
+ * A sequence's first stage as a predicate, and its maxspan: an event can only take part in a sequence
+ * when it matches the first stage or comes at most maxspan after an event that did (events arrive in
+ * time order), so other events need not reach the sequence engine at all. Undefined when the sequence
+ * cannot be gated (not a sequence, or its first stage is a missing-event stage).
+ */
+interface SequenceGate {
+  readonly first: (event: EventRecord) => boolean;
+  readonly maxspanMs: number | undefined;
+}
+
+function sequenceGate(
+  query: CompiledEql,
+  text: string,
+  compileStage: (stageText: string) => ((event: EventRecord) => boolean) | undefined,
+): SequenceGate | undefined {
+  const body = query.query.body;
+  if (body.kind !== "sequence" || body.stages.length === 0 || query.query.pipes.length > 0) return undefined;
+  const stage = body.stages[0];
+  if (stage.missing) return undefined;
+  try {
+    const first = compileStage(text.slice(stage.query.span.start, stage.query.span.end));
+    return first ? { first, maxspanMs: body.maxspan?.ms } : undefined;
+  } catch (error) {
+    if (isQuarryError(error)) return undefined;
+    throw error;
+  }
+}
+
+/** EQL sequences, samples and queries with pipes: the engine's own run, fed the admitted events. */
+class QueryRuleRun implements RuleRun {
+  private readonly run: QueryRun;
+  private readonly collector: HitCollector;
+  /** Time of the latest first-stage event (gated sequences); undefined until one is seen. */
+  private lastFirst: Timestamp | undefined;
+  constructor(
+    private readonly pass: HuntPass,
+    private readonly c: CompiledRule,
+    query: CompiledQuery,
+    private readonly gate: SequenceGate | undefined,
+  ) {
+    this.run = query.start();
+    this.collector = pass.collector(c);
+  }
+  push(event: EventRecord): void {
+    if (this.c.admit && !this.c.admit(event.source)) return;
+    const gate = this.gate;
+    if (gate) {
+      const t = this.pass.currentTime;
+      if (gate.first(event))
+        this.lastFirst = t ?? this.lastFirst ?? { ms: Number.NEGATIVE_INFINITY, nanos: 0 };
+      else if (!this.lastFirst) return;
+      else if (gate.maxspanMs !== undefined && t && t.ms - this.lastFirst.ms > gate.maxspanMs) return;
+    }
+    const hits = this.run.push(event);
+    if (hits) for (const h of hits) this.record(h);
+  }
+  finish(): void {
+    for (const h of this.run.finish()) this.record(h);
+  }
+  private record(h: import("../query/index.js").QueryHit): void {
+    if (h.kind === "event") {
+      const time = parseTimestamp(compileField(this.pass.hunt.timestampField)(h.event.source)[0]);
+      this.collector.add(
+        { kind: "event", event: h.event, time },
+        this.pass.ruleTime(this.c, h.event),
+        `${h.event.index}\u0000${h.event.id}`,
+      );
+      return;
+    }
+    const members = h.events.filter((e): e is EventRecord => e !== null);
+    const times = members
+      .map((e) => this.pass.ruleTime(this.c, e))
+      .filter((t): t is Timestamp => t !== undefined);
+    const firstT = times.length ? times.reduce((a, b) => (compareTimestamps(a, b) <= 0 ? a : b)) : undefined;
+    const lastT = times.length ? times.reduce((a, b) => (compareTimestamps(a, b) >= 0 ? a : b)) : undefined;
+    let run: number | undefined;
+    if (this.c.schedule) {
+      if (!firstT || !lastT) return;
+      // The sequence must fit one run's window.
+      const spec = this.c.schedule;
+      const origin = this.pass.scheduleOrigin();
+      const first = Math.ceil((lastT.ms - origin) / spec.intervalMs);
+      const last = Math.floor((firstT.ms + spec.lookbackMs - origin) / spec.intervalMs);
+      if (first > last) return;
+      run = first;
+    }
+    const key = members.map((e) => `${e.index}\u0000${e.id}`).join("\u0001");
+    const time = members.length
+      ? parseTimestamp(compileField(this.pass.hunt.timestampField)(members[0].source)[0])
+      : undefined;
+    this.collector.add({ kind: "sequence", events: h.events, joinKeys: h.joinKeys, time }, firstT, key, run);
+  }
+}
+
+function termText(v: JsonValue): string | undefined {
+  if (v === null) return undefined;
+  if (typeof v === "object") return stringifyJson(v);
+  return String(v);
+}
+
+interface ThresholdGroup {
+  terms: JsonValue[];
+  count: number;
+  cardinality: Set<string>[];
+  first: Timestamp | undefined;
+  last: Timestamp | undefined;
+  members: { index: string; id: string }[];
+}
+
+/** Threshold: count admitted matching events per group (per schedule run when replaying). */
+class ThresholdRun implements RuleRun {
+  private readonly groups = new Map<string, ThresholdGroup>();
+  private readonly getters: FieldGetter[];
+  private readonly cardGetters: FieldGetter[];
+  constructor(
+    private readonly pass: HuntPass,
+    private readonly c: CompiledRule,
+    private readonly matches: (event: EventRecord) => boolean,
+    private readonly spec: NonNullable<DetectionRule["threshold"]>,
+  ) {
+    this.getters = spec.field.map((f) => compileField(f));
+    this.cardGetters = spec.cardinality.map((x) => compileField(x.field));
+  }
+  push(event: EventRecord): void {
+    if (!this.matches(event)) return;
+    if (this.c.admit && !this.c.admit(event.source)) return;
+    const terms: JsonValue[] = [];
+    for (const g of this.getters) {
+      const v = g(event.source)[0];
+      // Kibana's terms aggregation leaves out documents missing a group-by field.
+      if (v === undefined) return;
+      terms.push(v);
+    }
+    const time = this.pass.ruleTime(this.c, event);
+    let runs: [number, number] = [0, 0];
+    if (this.c.schedule) {
+      if (!time) return;
+      const origin = this.pass.scheduleOrigin();
+      runs = [
+        Math.ceil((time.ms - origin) / this.c.schedule.intervalMs),
+        Math.floor((time.ms + this.c.schedule.lookbackMs - origin) / this.c.schedule.intervalMs),
+      ];
+    }
+    const termsKey = terms.map((t) => termText(t) ?? "").join("\u0000");
+    for (let k = runs[0]; k <= runs[1]; k++) {
+      const key = `${k}\u0001${termsKey}`;
+      let group = this.groups.get(key);
+      if (!group) {
+        group = {
+          terms,
+          count: 0,
+          cardinality: this.cardGetters.map(() => new Set()),
+          first: undefined,
+          last: undefined,
+          members: [],
+        };
+        this.groups.set(key, group);
+      }
+      group.count++;
+      for (let i = 0; i < this.cardGetters.length; i++) {
+        const set = group.cardinality[i];
+        if (set.size > 1_000_000) continue;
+        for (const v of this.cardGetters[i](event.source)) {
+          const t = termText(v);
+          if (t !== undefined) set.add(t);
+        }
+      }
+      if (time) {
+        if (!group.first || compareTimestamps(time, group.first) < 0) group.first = time;
+        if (!group.last || compareTimestamps(time, group.last) > 0) group.last = time;
+      }
+      if (group.members.length < 100) group.members.push({ index: event.index, id: event.id });
+    }
+  }
+  finish(): void {
+    const collector = this.pass.collector(this.c);
+    // In schedule mode, a group that alerted is not alerted again for events up to that alert's last event.
+    const alertedUntil = new Map<string, number>();
+    const entries = [...this.groups.entries()].sort(
+      (a, b) => Number(a[0].split("\u0001")[0]) - Number(b[0].split("\u0001")[0]),
+    );
+    for (const [key, g] of entries) {
+      if (g.count < this.spec.value) continue;
+      const card = this.spec.cardinality.map((c, i) => ({ field: c.field, value: g.cardinality[i].size }));
+      if (card.some((c, i) => c.value < this.spec.cardinality[i].value)) continue;
+      const sep = key.indexOf("\u0001");
+      const run = Number(key.slice(0, sep));
+      const termsKey = key.slice(sep + 1);
+      if (this.c.schedule) {
+        const until = alertedUntil.get(termsKey);
+        if (until !== undefined && g.first && g.first.ms <= until) continue;
+        if (g.last) alertedUntil.set(termsKey, g.last.ms);
+      }
+      collector.add(
+        {
+          kind: "threshold",
+          terms: this.spec.field.map((field, i) => ({ field, value: g.terms[i] })),
+          count: g.count,
+          cardinality: card,
+          time: g.first,
+          last: g.last,
+          members: g.members,
+        },
+        g.first,
+        key,
+        this.c.schedule ? run : undefined,
+      );
+    }
+  }
+}
+
+interface TermsEntry {
+  time: Timestamp;
+  event: EventRecord | undefined;
+  values: JsonValue[];
+}
+
+/** Keep at most this many candidate events per new_terms rule (older ones are certainly history). */
+const NEW_TERMS_EVENT_CAP = 200_000;
+
+/**
+ * new_terms: the first sighting of each combination of the fields' values. Default mode: a combination
+ * is new when first seen at or after `history_window_start` relative to "now". Schedule mode: when first
+ * seen in a run whose history window did not contain it (so on its first sighting).
+ */
+class NewTermsRun implements RuleRun {
+  private readonly seen = new Map<string, TermsEntry>();
+  private readonly getters: FieldGetter[];
+  private withEvent = 0;
+  private sweepAt = 65_536;
+  constructor(
+    private readonly pass: HuntPass,
+    private readonly c: CompiledRule,
+    private readonly matches: (event: EventRecord) => boolean,
+    fields: readonly string[],
+    private readonly history: string,
+  ) {
+    this.getters = fields.map((f) => compileField(f));
+  }
+  push(event: EventRecord): void {
+    if (!this.matches(event)) return;
+    if (this.c.admit && !this.c.admit(event.source)) return;
+    const time = this.pass.ruleTime(this.c, event);
+    if (!time) return;
+    // Every combination of the fields' values (multi-valued fields give several), capped.
+    let combos: JsonValue[][] = [[]];
+    for (const g of this.getters) {
+      const values = g(event.source).filter((v) => typeof v !== "object" || v === null);
+      if (values.length === 0) return;
+      const next: JsonValue[][] = [];
+      for (const combo of combos) for (const v of values) if (next.length < 100) next.push([...combo, v]);
+      combos = next;
+    }
+    for (const values of combos) {
+      const key = values.map((v) => termText(v) ?? "").join("\u0000");
+      const entry = this.seen.get(key);
+      if (!entry) {
+        this.seen.set(key, { time, event: this.keep() ? event : undefined, values });
+        if (this.seen.size >= this.sweepAt) this.sweep();
+      } else if (compareTimestamps(time, entry.time) < 0) {
+        // An earlier sighting (unordered input): it becomes the first one.
+        entry.time = time;
+        entry.values = values;
+        if (entry.event || this.keep()) entry.event = event;
+      }
+    }
+  }
+  private keep(): boolean {
+    if (this.withEvent >= NEW_TERMS_EVENT_CAP) return false;
+    this.withEvent++;
+    return true;
+  }
+  /** Drop events of combinations first seen before the history window of the latest time so far. */
+  private sweep(): void {
+    this.sweepAt = this.seen.size * 2;
+    this.sweepWith(this.pass.hunt.options.now ?? this.pass.max);
+  }
+  private sweepWith(now: Timestamp | undefined): void {
+    if (!now || this.c.schedule) return;
+    const start = resolveDateMath(this.history, now.ms)!;
+    for (const entry of this.seen.values()) {
+      if (entry.event && entry.time.ms < start) {
+        entry.event = undefined;
+        this.withEvent--;
+      }
+    }
+  }
+  finish(): void {
+    const collector = this.pass.collector(this.c);
+    const now = this.pass.hunt.options.now ?? this.pass.max;
+    const start = now && !this.c.schedule ? resolveDateMath(this.history, now.ms)! : Number.NEGATIVE_INFINITY;
+    for (const entry of this.seen.values()) {
+      if (entry.time.ms < start) continue;
+      if (!entry.event) {
+        collector.countLost();
+        continue;
+      }
+      const event = entry.event;
+      collector.add(
+        {
+          kind: "event",
+          event,
+          time: parseTimestamp(compileField(this.pass.hunt.timestampField)(event.source)[0]),
+          newTerms: entry.values,
+        },
+        entry.time,
+        `${event.index}\u0000${event.id}`,
+      );
+    }
+  }
+}
+
+/** Indicator documents selected by a threat_match rule's threat_query and filters, indexed by mapping. */
+class ThreatIndex {
+  readonly mappings: {
+    entries: { field: FieldGetter; fieldName: string; value: string }[];
+    map: Map<string, JsonObject[]>;
+  }[] = [];
+  size = 0;
+  constructor(
+    readonly rule: DetectionRule,
+    docs: readonly JsonObject[],
+    schema: Schema,
+    now: number | undefined,
+  ) {
+    const threatQuery = rule.threatQuery ?? "*:*";
+    const compiled = compileKql(threatQuery, { schema, now });
+    const filters = compileFilters(rule.threatFilters);
+    const selected = docs.filter((doc) => {
+      if (filters && !filters(doc)) return false;
+      const probe: EventRecord = {
+        source: doc,
+        raw: "",
+        index: "quarry-threat-intel",
+        id: "",
+        provenance: { file: "" },
+        seq: 0,
+      };
+      return compiled.matches ? compiled.matches(probe) : true;
+    });
+    for (const mapping of rule.threatMapping ?? []) {
+      const map = new Map<string, JsonObject[]>();
+      const entries = mapping.entries.map((e) => ({
+        field: compileField(e.field),
+        fieldName: e.field,
+        value: e.value,
+      }));
+      const docGetters = mapping.entries.map((e) => compileField(e.value));
+      for (const doc of selected) {
+        const keys = combos(docGetters.map((g) => g(doc)));
+        for (const key of keys) {
+          const list = map.get(key);
+          if (list) list.push(doc);
+          else map.set(key, [doc]);
+          this.size++;
+        }
+      }
+      this.mappings.push({ entries, map });
+    }
+  }
+}
+
+function combos(valueLists: readonly JsonValue[][]): string[] {
+  let out: string[] = [""];
+  for (let i = 0; i < valueLists.length; i++) {
+    const texts = valueLists[i].map(termText).filter((t): t is string => t !== undefined);
+    if (texts.length === 0) return [];
+    const next: string[] = [];
+    for (const o of out)
+      for (const t of texts) if (next.length < 1000) next.push(i === 0 ? t : `${o}\u0000${t}`);
+    out = next;
+  }
+  return out;
+}
+
+function getPath(doc: JsonObject, path: string): JsonValue | undefined {
+  const values = compileField(path)(doc);
+  return values.length === 0 ? undefined : values[0];
+}
+
+/** threat_match: the event matches the rule's query, and its mapped fields equal an indicator's. */
+class ThreatMatchRun implements RuleRun {
+  constructor(
+    private readonly pass: HuntPass,
+    private readonly c: CompiledRule,
+    private readonly matches: (event: EventRecord) => boolean,
+    private readonly index: ThreatIndex,
+  ) {}
+  push(event: EventRecord): void {
+    if (!this.matches(event)) return;
+    if (this.c.admit && !this.c.admit(event.source)) return;
+    const enrichments: JsonObject[] = [];
+    const seen = new Set<JsonObject>();
+    for (const m of this.index.mappings) {
+      const keys = combos(m.entries.map((e) => e.field(event.source)));
+      for (const key of keys) {
+        const docs = m.map.get(key);
+        if (!docs) continue;
+        for (const doc of docs) {
+          if (seen.has(doc)) continue;
+          seen.add(doc);
+          const indicator = getPath(doc, this.index.rule.threatIndicatorPath);
+          enrichments.push({
+            indicator: indicator ?? null,
+            matched: {
+              atomic: key.split("\u0000")[0],
+              field: m.entries[0].fieldName,
+              index: "quarry-threat-intel",
+              type: "indicator_match_rule",
+            },
+            ...(getPath(doc, "threat.feed") !== undefined ? { feed: getPath(doc, "threat.feed")! } : {}),
+          });
+        }
+      }
+    }
+    if (enrichments.length === 0) return;
+    this.pass
+      .collector(this.c)
+      .add(
+        { kind: "event", event, time: this.pass.currentTime, enrichments },
+        this.pass.ruleTime(this.c, event),
+        `${event.index}\u0000${event.id}`,
+      );
+  }
+  finish(): void {}
+}
+
+function iocEnrichment(indicator: Indicator, field: string, value: string): JsonObject {
+  const ind: JsonObject = { type: indicator.type, value: indicator.value, original: indicator.original };
+  if (indicator.label) ind.description = indicator.label;
+  if (indicator.source) ind.provider = indicator.source;
+  const meta = Object.entries(indicator.metadata);
+  if (meta.length > 0) ind.metadata = Object.fromEntries(meta);
+  ind.list = indicator.list;
+  ind.origin =
+    indicator.origin.line !== undefined
+      ? `${indicator.origin.file}:${indicator.origin.line}`
+      : indicator.origin.file;
+  return {
+    indicator: ind,
+    matched: { atomic: value, field, type: "indicator_match_rule", index: indicator.list },
+  };
+}
+
+/** A rendered diagnostic for a rule whose query did not compile (for lint and hunt messages). */
+export function renderRuleDiagnostic(report: RuleReport): string | undefined {
+  const d = report.diagnostic;
+  if (!d) return undefined;
+  return renderDiagnostic(d.diagnostic, report.rule.query, {
+    origin: report.rule.origin.file,
+    firstLine: report.rule.queryLine,
+  });
+}
+
+export { formatTimestamp };
