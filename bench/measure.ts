@@ -15,7 +15,10 @@ export interface RowResult {
   hits?: number;
 }
 
-export async function timeRow(fn: () => Promise<{ events: number; hits?: number }>, bytes: number): Promise<RowResult> {
+export async function timeRow(
+  fn: () => Promise<{ events: number; hits?: number }>,
+  bytes: number,
+): Promise<RowResult> {
   const started = process.hrtime.bigint();
   const { events, hits } = await fn();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -63,7 +66,10 @@ async function main(): Promise<void> {
   const fn = rows[row];
   if (!fn) throw new Error(`unknown bench row ${row}`);
   const { size } = await stat(file);
-  const result = await timeRow(() => fn(file, args ? (JSON.parse(args) as Record<string, unknown>) : {}), size);
+  const result = await timeRow(
+    () => fn(file, args ? (JSON.parse(args) as Record<string, unknown>) : {}),
+    size,
+  );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

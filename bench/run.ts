@@ -45,11 +45,21 @@ async function main(): Promise<void> {
   let baseline: number | undefined;
   for (const step of benchPlan(cache)) {
     if (only && !only.includes(step.row) && step.row !== "parse-only") continue;
-    const out = execFileSync(process.execPath, ["--max-old-space-size=4096", join(here, "measure.js"), step.row, dataset, JSON.stringify(step.args ?? {})], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-      maxBuffer: 1 << 20,
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--max-old-space-size=4096",
+        join(here, "measure.js"),
+        step.row,
+        dataset,
+        JSON.stringify(step.args ?? {}),
+      ],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        maxBuffer: 1 << 20,
+      },
+    );
     const r = JSON.parse(out.trim().split("\n").pop()!) as RowResult;
     const eventsPerSec = r.events / r.seconds;
     if (step.row === "parse-only") baseline = eventsPerSec;
@@ -65,18 +75,25 @@ async function main(): Promise<void> {
     if (baseline && step.row !== "raw-read") p.ratio = r.events > 0 ? eventsPerSec / baseline : undefined;
     if (step.row === "raw-read" && baseline === undefined) p.note = "bytes only";
     printed.push(p);
-    process.stderr.write(`bench: ${p.row}: ${Math.round(p.eventsPerSec)} events/s, ${p.mbPerSec.toFixed(1)} MB/s, ${p.peakRssMb.toFixed(0)} MB RSS${p.ratio ? `, ${p.ratio.toFixed(2)}x baseline` : ""}\n`);
+    process.stderr.write(
+      `bench: ${p.row}: ${Math.round(p.eventsPerSec)} events/s, ${p.mbPerSec.toFixed(1)} MB/s, ${p.peakRssMb.toFixed(0)} MB RSS${p.ratio ? `, ${p.ratio.toFixed(2)}x baseline` : ""}\n`,
+    );
   }
   const header = `dataset: ${dataset} (${(size / 1e9).toFixed(2)} GB), ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
   console.log(header);
-  console.log(`${"row".padEnd(44)} ${"events/s".padStart(12)} ${"MB/s".padStart(8)} ${"peak RSS".padStart(9)} ${"x base".padStart(7)} ${"target".padStart(8)} hits`);
+  console.log(
+    `${"row".padEnd(44)} ${"events/s".padStart(12)} ${"MB/s".padStart(8)} ${"peak RSS".padStart(9)} ${"x base".padStart(7)} ${"target".padStart(8)} hits`,
+  );
   for (const p of printed) {
     console.log(
       `${p.row.padEnd(44)} ${Math.round(p.eventsPerSec).toLocaleString("en").padStart(12)} ${p.mbPerSec.toFixed(1).padStart(8)} ${`${p.peakRssMb.toFixed(0)} MB`.padStart(9)} ${(p.ratio ? p.ratio.toFixed(2) : "-").padStart(7)} ${(p.target ?? "").padStart(8)} ${p.hits ?? ""}`,
     );
   }
   mkdirSync(join(repo, "reports"), { recursive: true });
-  writeFileSync(join(repo, "reports/bench.json"), `${JSON.stringify({ date: new Date().toISOString(), machine: header, rows: printed }, null, 2)}\n`);
+  writeFileSync(
+    join(repo, "reports/bench.json"),
+    `${JSON.stringify({ date: new Date().toISOString(), machine: header, rows: printed }, null, 2)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,14 @@ function lines(ts: number[], extra: (i: number) => string = () => ""): string {
 
 test("ties on timestamp break by tiebreaker, then input order; missing tiebreaker sorts last", () => {
   const keyer = makeKeyer({ tiebreakerField: "tb" });
-  const mk = (seq: number, source: Record<string, number>): EventRecord => ({ source: { "@timestamp": 5, ...source }, raw: "", index: "x", id: String(seq), provenance: { file: "x" }, seq });
+  const mk = (seq: number, source: Record<string, number>): EventRecord => ({
+    source: { "@timestamp": 5, ...source },
+    raw: "",
+    index: "x",
+    id: String(seq),
+    provenance: { file: "x" },
+    seq,
+  });
   const a = keyer(mk(0, { tb: 2 }))!;
   const b = keyer(mk(1, { tb: 1 }))!;
   const c = keyer(mk(2, {}))!;
@@ -24,9 +31,13 @@ test("ties on timestamp break by tiebreaker, then input order; missing tiebreake
 
 test("external sort with tiny runs spills, merges and keeps every event exactly once", async () => {
   const ts = Array.from({ length: 500 }, (_, i) => (i * 7919) % 101);
-  const path = tmp.file("unsorted.ndjson", lines(ts, (i) => (i === 3 ? ',"big":123456789012345678901' : "")));
+  const path = tmp.file(
+    "unsorted.ndjson",
+    lines(ts, (i) => (i === 3 ? ',"big":123456789012345678901' : "")),
+  );
   const out: EventRecord[] = [];
-  for await (const batch of externalSort(readEvents([path]), makeKeyer({}), { runBytes: 2000 })) out.push(...batch);
+  for await (const batch of externalSort(readEvents([path]), makeKeyer({}), { runBytes: 2000 }))
+    out.push(...batch);
   assert.equal(out.length, 500);
   const got = out.map((e) => [e.source["@timestamp"], e.seq]);
   const want = ts.map((t, i) => [t, i]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
