@@ -199,8 +199,17 @@ export function openOutput(file: string | undefined): Output {
     write(text) {
       if (broken) return Promise.resolve();
       return new Promise((resolve) => {
-        if (stream.write(text)) resolve();
-        else stream.once("drain", () => resolve());
+        if (stream.write(text)) return resolve();
+        // Resolve on drain, and also when the reader goes away (EPIPE) so a `| head` never hangs.
+        const done = () => {
+          stream.off("drain", done);
+          stream.off("error", done);
+          stream.off("close", done);
+          resolve();
+        };
+        stream.once("drain", done);
+        stream.once("error", done);
+        stream.once("close", done);
       });
     },
     close() {
