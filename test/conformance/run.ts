@@ -58,7 +58,7 @@ async function main(): Promise<number> {
       });
     }
   }
-  const known = loadKnownFailures();
+  const knownFailures = loadKnownFailures();
   const json: Record<string, { passed: number; failed: number; skipped: number; failures: string[] }> = {};
   const unexpected: string[] = [];
   const fixed: string[] = [];
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
     console.log(
       `${report.suite}: ${passed.length} passed, ${failed.length} failed, ${skipped.length} skipped`,
     );
-    const listed = known[report.suite] ?? {};
+    const listed = knownFailures[report.suite] ?? {};
     for (const c of failed) {
       if (!(c.name in listed))
         unexpected.push(`${report.suite} :: ${c.name}${c.reason ? `\n      ${c.reason}` : ""}`);
@@ -98,7 +98,9 @@ async function main(): Promise<number> {
     console.log(`\nListed as known failures but now passing: remove them (${fixed.length}):`);
     for (const line of fixed) console.log(`  ${line}`);
   }
-  console.log(`\nconformance: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  // The closing line counts as failed only what is not in the known-failures lists (CI reads it).
+  const known = totals.failed - unexpected.length;
+  console.log(`\nconformance: ${totals.passed} passed, ${unexpected.length} failed, ${totals.skipped} skipped (${known} known failures listed)`);
   return unexpected.length > 0 || fixed.length > 0 ? 1 : 0;
 }
 
