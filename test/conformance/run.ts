@@ -100,7 +100,9 @@ async function main(): Promise<number> {
   }
   // The closing line counts as failed only what is not in the known-failures lists (CI reads it).
   const known = totals.failed - unexpected.length;
-  console.log(`\nconformance: ${totals.passed} passed, ${unexpected.length} failed, ${totals.skipped} skipped (${known} known failures listed)`);
+  console.log(
+    `\nconformance: ${totals.passed} passed, ${unexpected.length} failed, ${totals.skipped} skipped (${known} known failures listed)`,
+  );
   return unexpected.length > 0 || fixed.length > 0 ? 1 : 0;
 }
 
