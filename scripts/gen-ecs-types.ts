@@ -5,39 +5,17 @@
  * The build never reads ../shared; the JSON it writes is committed.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-
-function parseCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      cells.push(cell);
-      cell = "";
-    } else cell += c;
-  }
-  cells.push(cell);
-  return cells;
-}
+import { readCsv } from "../src/intel/csv.js";
 
 const input = process.argv[2] ?? "../shared/conformance/ecs/fields.csv";
-const lines = readFileSync(input, "utf8").split(/\r?\n/).filter(Boolean);
-const header = parseCsvLine(lines[0]);
+const [headerRecord, ...rows] = readCsv(readFileSync(input, "utf8")).records;
+const header = headerRecord.fields;
 const fieldCol = header.indexOf("Field");
 const typeCol = header.indexOf("Type");
 const versionCol = header.indexOf("ECS_Version");
 const types: Record<string, string> = {};
 let version = "";
-for (const line of lines.slice(1)) {
-  const cells = parseCsvLine(line);
+for (const { fields: cells } of rows) {
   types[cells[fieldCol]] = cells[typeCol];
   version = cells[versionCol];
 }

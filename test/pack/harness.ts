@@ -3,11 +3,13 @@
  * loader), loading the query engines when they exist, and running the pack's rules and IOC lists over
  * simulator output in memory through the engines' `CompiledQuery` API and src/intel's index.
  */
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "smol-toml";
 import type { EventRecord, JsonObject } from "../../src/events/types.js";
+import { readCsv } from "../../src/intel/csv.js";
 import {
   buildIndicatorIndex,
   type IndicatorIndex,
@@ -106,32 +108,11 @@ export function readPackIocs(): PackIoc[] {
   });
 }
 
-/** Rows of a pack CSV as records keyed by header. */
+/** Rows of a pack CSV as records keyed by header (read with the project's RFC 4180 reader). */
 export function readCsvRows(file: string): Record<string, string>[] {
-  const text = readFileSync(join(PACK_DIR, file), "utf8");
-  const [header, ...lines] = text.trimEnd().split("\n");
-  const names = header.split(",");
-  return lines.map((line) => {
-    const cells: string[] = [];
-    let cell = "";
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else if (c === '"') quoted = false;
-        else cell += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ",") {
-        cells.push(cell);
-        cell = "";
-      } else cell += c;
-    }
-    cells.push(cell);
-    return Object.fromEntries(names.map((n, i) => [n, cells[i] ?? ""]));
-  });
+  const { records } = readCsv(readFileSync(join(PACK_DIR, file), "utf8"));
+  const [header, ...rows] = records;
+  return rows.map((row) => Object.fromEntries(header.fields.map((n, i) => [n, row.fields[i] ?? ""])));
 }
 
 // ---- engines ----
