@@ -1,8 +1,8 @@
 /**
- * A small typed wrapper around the YARA-X native binding shipped by `@litko/yara-x`.
+ * A small typed wrapper around the YARA-X native binding of the `@litko/yara-x` project.
  *
- * Why not import `@litko/yara-x` itself: its type declarations (0.3.0) do not describe the binary we run
- * (the Linux x64 binding pinned to 0.7.2 through npm `overrides`, built on yara-x 1.20): methods such as
+ * Why not depend on `@litko/yara-x` itself: its type declarations (0.3.0) do not describe the binary we run
+ * (the Linux x64 binding 0.7.2, built on yara-x 1.20, which package.json pins as an optional dependency): methods such as
  * `serialize`, `deserialize`, `addRuleSources`, `setTimeout` and the `namespace` compiler option are
  * missing, and compiler errors carry no `line`/`column` fields (the location is only inside the rendered
  * message). Its loader would also silently fall back to an older binary elsewhere. So this module loads the
