@@ -470,8 +470,11 @@ function lexSingleQuoted(text: string, start: number): never {
     if (text[end] === "\\") end++;
     end++;
   }
-  if (text[end] === "'") end++;
-  const inner = text.slice(start + 1, Math.max(start + 1, end - 1));
+  // A trailing backslash steps past the end: clamp, so the span never leaves the text.
+  end = Math.min(end, text.length);
+  const closed = text[end] === "'";
+  const inner = text.slice(start + 1, end);
+  if (closed) end++;
   fail(
     text,
     error(

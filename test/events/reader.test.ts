@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { type InputIssue, type ReadOptions, readEvents } from "../../src/events/reader.js";
 import type { EventRecord } from "../../src/events/types.js";
 import { tempDir } from "../helpers/tmp.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { type IndicatorList, loadIndicatorFile, parseIndicators } from "../../src/intel/index.js";
 
 const SHA256_A = "a".repeat(64);

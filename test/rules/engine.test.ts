@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { compileEql } from "../../src/eql/index.js";
 import type { EventRecord, JsonObject } from "../../src/events/types.js";
 import { parseIndicators } from "../../src/intel/index.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { compileFilters, FilterError } from "../../src/rules/filters.js";
 import { compileWildcard } from "../../src/rules/wildcard.js";
 

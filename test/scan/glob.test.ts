@@ -1,7 +1,7 @@
 /** Exclude globs: shell semantics, and linear time on hostile paths. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { compileGlob } from "../../src/scan/index.js";
 
 test("glob semantics: *, **, ?, classes, basename or whole path", () => {

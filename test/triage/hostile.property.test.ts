@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { type TriageResult, triageBuffer } from "../../src/triage/index.js";
 import { buildIcoDeadDrop, buildMainStorage, buildSuddenIconCarrier } from "../fixtures-gen/suddenicon.js";
 

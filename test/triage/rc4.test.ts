@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "fast-check";
+import fc from "../fc.js";
 import { CARRIER_RC4_KEY } from "../../src/triage/constants.js";
 import { rc4, rc4Keystream } from "../../src/triage/rc4.js";
 import { fixtureRc4, PUBLISHED_RC4_KEY } from "../fixtures-gen/suddenicon.js";
