@@ -70,6 +70,86 @@ function pushFlat(value: JsonValue, out: JsonValue[]): void {
   out.push(value);
 }
 
+/**
+ * Tests the values of one field without building a list: calls `test` on each value (arrays flattened,
+ * `null`s dropped, the same values and order `compileField` gives) until it returns true. Returns whether
+ * one did. The hot path of every "any value matches" comparison; it allocates nothing per event.
+ */
+export type FieldTester = (doc: JsonObject, test: (value: JsonValue) => boolean) => boolean;
+
+const testerCache = new Map<string, FieldTester>();
+
+export function compileFieldTester(path: string): FieldTester {
+  const cached = testerCache.get(path);
+  if (cached) return cached;
+  const tester = buildTester(path);
+  if (testerCache.size < 100_000) testerCache.set(path, tester);
+  return tester;
+}
+
+function testFlat(value: JsonValue, test: (value: JsonValue) => boolean): boolean {
+  if (value === null) return false;
+  if (Array.isArray(value)) {
+    for (const element of value) if (testFlat(element, test)) return true;
+    return false;
+  }
+  return test(value);
+}
+
+function buildTester(path: string): FieldTester {
+  const segments = path.split(".");
+  const n = segments.length;
+  if (n === 1) {
+    const key = path;
+    return (doc, test) => {
+      const value = doc[key];
+      return value !== undefined && Object.hasOwn(doc, key) && testFlat(value, test);
+    };
+  }
+  const keys: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: string[] = [];
+    for (let j = i + 1; j <= n; j++) row[j] = segments.slice(i, j).join(".");
+    keys[i] = row;
+  }
+  const resolve = (node: JsonValue, at: number, test: (value: JsonValue) => boolean): boolean => {
+    if (node === null) return false;
+    if (Array.isArray(node)) {
+      for (const element of node) if (resolve(element, at, test)) return true;
+      return false;
+    }
+    if (at === n) return test(node);
+    if (typeof node !== "object") return false;
+    const row = keys[at];
+    for (let j = at + 1; j <= n; j++) {
+      const key = row[j];
+      const child = (node as JsonObject)[key];
+      if (child !== undefined && Object.hasOwn(node, key) && resolve(child, j, test)) return true;
+    }
+    return false;
+  };
+  return (doc, test) => resolve(doc, 0, test);
+}
+
+/** Reads the first value of a field (as `compileField(path)(doc)[0]`) without allocating. */
+export type FirstValueGetter = (doc: JsonObject) => JsonValue | undefined;
+
+export function compileFirstValue(path: string): FirstValueGetter {
+  const tester = compileFieldTester(path);
+  let found: JsonValue | undefined;
+  const take = (value: JsonValue): boolean => {
+    found = value;
+    return true;
+  };
+  return (doc) => {
+    found = undefined;
+    tester(doc, take);
+    const value = found;
+    found = undefined;
+    return value;
+  };
+}
+
 /** First value of a field, or undefined: for single-valued reads such as `@timestamp` or `host.name`. */
 export function firstValue(doc: JsonObject, getter: FieldGetter): JsonValue | undefined {
   const values = getter(doc);

@@ -1,5 +1,13 @@
 /** Event sources and decoding: everything between the user's input paths and the query engines. */
-export { compileField, type FieldGetter, firstValue } from "./field-access.js";
+export {
+  compileField,
+  compileFieldTester,
+  compileFirstValue,
+  type FieldGetter,
+  type FieldTester,
+  type FirstValueGetter,
+  firstValue,
+} from "./field-access.js";
 export { parseJsonLossless, stringifyJson } from "./json.js";
 export {
   compareKeys,

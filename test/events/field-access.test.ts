@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileField } from "../../src/events/field-access.js";
-import type { JsonObject } from "../../src/events/types.js";
+import { compileField, compileFieldTester, compileFirstValue } from "../../src/events/field-access.js";
+import type { JsonObject, JsonValue } from "../../src/events/types.js";
+import fc from "../fc.js";
 
 const get = (path: string, doc: JsonObject) => compileField(path)(doc);
 
@@ -44,4 +45,38 @@ test("objects at the path are returned (exists semantics are the engine's call)"
 test("keys that look like prototype members are plain data", () => {
   assert.deepEqual(get("constructor", {}), []);
   assert.deepEqual(get("__proto__.x", JSON.parse('{"__proto__": {"x": 1}}') as JsonObject), [1]);
+});
+
+// The non-allocating readers must agree with compileField on every document shape.
+const keyArb = fc.constantFrom("a", "b", "a.b", "b.c", "a.b.c", "c", "__proto__", "constructor");
+const leafArb = fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 3 }), fc.boolean());
+const docArb = fc.letrec<{ doc: JsonObject; value: JsonValue }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    leafArb,
+    fc.array(tie("value"), { maxLength: 3 }),
+    tie("doc"),
+  ) as fc.Arbitrary<JsonValue>,
+  doc: fc.dictionary(keyArb, tie("value"), { maxKeys: 4 }) as fc.Arbitrary<JsonObject>,
+})).doc;
+
+test("property: compileFieldTester and compileFirstValue agree with compileField", () => {
+  fc.assert(
+    fc.property(docArb, fc.constantFrom("a", "a.b", "a.b.c", "b.c", "c", "constructor"), (doc, path) => {
+      const all = compileField(path)(doc);
+      const seen: JsonValue[] = [];
+      const found = compileFieldTester(path)(doc, (value) => {
+        seen.push(value);
+        return false;
+      });
+      assert.equal(found, false);
+      assert.deepEqual(seen, all);
+      assert.equal(
+        compileFieldTester(path)(doc, () => true),
+        all.length > 0,
+      );
+      assert.deepEqual(compileFirstValue(path)(doc), all[0]);
+    }),
+    { numRuns: 3000 },
+  );
 });
