@@ -23,6 +23,7 @@ export {
   formatIssue,
   type InputIssue,
   type InputIssueKind,
+  type LinePrefilter,
   type ReadOptions,
   type ReadSummary,
   readEvents,

@@ -13,11 +13,50 @@ const MARK = `\u0000big-${NONCE}:`;
 const MARK_IN_JSON = `\\u0000big-${NONCE}:`;
 const LONG_DIGITS = /\d{16}/;
 
-export function parseJsonLossless(text: string): JsonValue {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text) as JsonValue;
+export function parseJsonLossless(text: string, mayHoldLongIntegers = LONG_DIGITS.test(text)): JsonValue {
+  if (!mayHoldLongIntegers) return JSON.parse(text) as JsonValue;
   const rewritten = wrapUnsafeIntegers(text);
   if (rewritten === text) return JSON.parse(text) as JsonValue;
   return JSON.parse(rewritten, revive) as JsonValue;
+}
+
+/**
+ * Whether buf[start, end) holds a run of 16 or more ASCII digits (a candidate unsafe integer), the byte-level
+ * twin of `LONG_DIGITS.test`. Any such run covers one of the positions start+15, start+31, ... so only
+ * those are sampled, and a digit found there is extended both ways: about one byte in 16 is read. A run
+ * glued to a letter or a quote (a hex hash, an id inside a string) cannot be a JSON integer token, nor can
+ * one followed by `.`/`e` (a fraction, which stays a double): those lines keep the fast path.
+ */
+export function hasLongDigitRun(buf: Uint8Array, start: number, end: number): boolean {
+  let p = start + 15;
+  while (p < end) {
+    const c = buf[p];
+    if (c >= 48 && c <= 57) {
+      let left = p;
+      while (left > start && buf[left - 1] >= 48 && buf[left - 1] <= 57) left--;
+      let right = p + 1;
+      while (right < end && buf[right] >= 48 && buf[right] <= 57) right++;
+      if (
+        right - left >= 16 &&
+        (left === start || startsValue(buf[left - 1])) &&
+        (right === end || endsInteger(buf[right]))
+      )
+        return true;
+      // The next sample at or after right + 15 can start a new run; none between can reach 16.
+      p += 16 * Math.max(1, Math.ceil((right - p) / 16));
+    } else p += 16;
+  }
+  return false;
+}
+
+/** Bytes a JSON number token can follow: `:` `[` `,` a minus sign, or whitespace. */
+function startsValue(c: number): boolean {
+  return c === 58 || c === 91 || c === 44 || c === 45 || c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** Bytes that can end an integer token: `,` `}` `]` or whitespace. */
+function endsInteger(c: number): boolean {
+  return c === 44 || c === 125 || c === 93 || c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 function revive(_key: string, value: unknown): unknown {

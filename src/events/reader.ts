@@ -9,11 +9,11 @@
  * array of objects (streamed element by element), or one JSON document (an object, or a saved `_search` /
  * `_eql/search` response whose `hits.hits[]`, `hits.events[]` or `hits.sequences[].events[]` are unwrapped).
  */
-import { compileField } from "./field-access.js";
-import { parseJsonLossless, stringifyJson } from "./json.js";
+import { compileFirstValue } from "./field-access.js";
+import { hasLongDigitRun, parseJsonLossless, stringifyJson } from "./json.js";
 import { describeFsError, expandInputs, type InputSource, openChunks } from "./sources.js";
 import { compareTimestamps, parseTimestamp, type Timestamp } from "./timestamp.js";
-import type { EventRecord, JsonObject, JsonValue } from "./types.js";
+import type { EventRecord, JsonObject, JsonValue, Provenance } from "./types.js";
 
 export type InputIssueKind =
   | "malformed"
@@ -56,13 +56,25 @@ export interface ReadOptions {
   /** Called with raw (compressed) bytes read, for progress. */
   readonly onBytes?: (n: number) => void;
   /**
-   * A candidate test on a line's raw bytes before it is decoded (NDJSON only). It may accept lines that
-   * turn out not to match, but must never reject a line the consumer needs: rejected lines are counted in
+   * A test on raw bytes before decoding (NDJSON only; see LinePrefilter). It may accept lines that turn
+   * out not to match, but must never reject a line the consumer needs: rejected lines are counted in
    * `prefiltered` and not parsed (so a malformed line that fails the test is not reported either).
    */
-  readonly lineFilter?: (buf: Buffer, start: number, end: number) => boolean;
-  /** Events per yielded batch. Default 1024. */
+  readonly prefilter?: LinePrefilter;
+  /** Events per yielded batch. Default 64 (small batches keep parsed events in V8's young generation). */
   readonly batchSize?: number;
+}
+
+/**
+ * What a line must contain for a query to need it, tested on raw bytes (implemented by src/prefilter).
+ * Literals never span lines: JSON text holds no raw newline inside a value.
+ */
+export interface LinePrefilter {
+  /** Offset of the first byte of the earliest possible hit in buf[from, end), or -1 when there is none. */
+  next(buf: Buffer, from: number, end: number): number;
+  /** The complete check of one line buf[start, end): false only when the query cannot need it. */
+  line(buf: Buffer, start: number, end: number): boolean;
+  readonly description: string;
 }
 
 export interface ReadSummary {
@@ -120,7 +132,7 @@ async function* iterate(
     report({ kind: "unreadable", file: e.path, message: e.message });
   }
   const decoder = new EventDecoder(options, summary, report);
-  const batchSize = options.batchSize ?? 1024;
+  const batchSize = options.batchSize ?? 64;
   for (const source of sources) {
     summary.files++;
     decoder.beginFile(source);
@@ -163,14 +175,14 @@ async function* decodeSource(
     options.onBytes?.(n);
   });
   let mode: "detect" | "lines" | "values" = "detect";
-  const lines = new LineSplitter(maxLine);
+  const lines = new LineSplitter(maxLine, options.prefilter);
   const values = new ValueSplitter(maxLine);
   let detectBuffer: Buffer[] = [];
   let detectBytes = 0;
-  const feedMode = (chunk: Buffer, final: boolean) => {
-    if (mode === "lines") lines.push(chunk, decoder, final);
+  function* feedMode(chunk: Buffer, final: boolean): Generator<EventRecord[]> {
+    if (mode === "lines") yield* lines.push(chunk, decoder, final, batchSize);
     else values.push(chunk, decoder, final);
-  };
+  }
   for await (const chunk of chunks) {
     decoder.bytesInFile += chunk.length;
     if (mode === "detect") {
@@ -181,15 +193,15 @@ async function* decodeSource(
       if (decided === undefined) continue;
       mode = decided;
       detectBuffer = [];
-      feedMode(head, false);
-    } else feedMode(chunk, false);
+      yield* feedMode(head, false);
+    } else yield* feedMode(chunk, false);
     if (decoder.batch.length >= batchSize) yield decoder.flushBatch();
   }
   if (mode === "detect") {
     const head = Buffer.concat(detectBuffer);
     mode = detectMode(head, true) ?? "lines";
-    feedMode(head, true);
-  } else feedMode(Buffer.alloc(0), true);
+    yield* feedMode(head, true);
+  } else yield* feedMode(Buffer.alloc(0), true);
   if (decoder.batch.length > 0) yield decoder.flushBatch();
 }
 
@@ -217,63 +229,101 @@ function detectMode(head: Buffer, final: boolean): "lines" | "values" | undefine
   }
 }
 
-/** Splits NDJSON on Buffers (newline search is byte-level); a line over the limit is skipped, not buffered. */
+/**
+ * Splits NDJSON on Buffers (newline search is byte-level); a line over the limit is skipped, not buffered.
+ * Yields a batch as soon as it fills, even mid-block, so that events die young in V8's nursery: holding a
+ * whole 1 MiB block of parsed events at once promotes them and doubled the reader's cost in GC.
+ *
+ * With a prefilter, whole runs of lines are skipped without decoding: `next()` finds the earliest possible
+ * hit in the block, the lines before it are only counted (and length-checked), and the hit's line is
+ * verified with `line()` before it is parsed.
+ */
 class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private skipping = false;
-  constructor(private readonly maxLine: number) {}
+  constructor(
+    private readonly maxLine: number,
+    private readonly prefilter: LinePrefilter | undefined,
+  ) {}
 
-  push(chunk: Buffer, decoder: EventDecoder, final: boolean): void {
+  *push(chunk: Buffer, decoder: EventDecoder, final: boolean, batchSize: number): Generator<EventRecord[]> {
     let start = 0;
-    for (;;) {
+    const end = chunk.length;
+    if (this.pendingBytes > 0 || this.skipping) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl >= 0) {
+        decoder.linesInFile++;
+        this.finishCarried(chunk.subarray(0, nl), decoder);
+        start = nl + 1;
+      } else {
+        this.carry(chunk);
+        start = end;
+      }
+    }
+    const prefilter = this.prefilter;
+    while (start < end) {
+      if (prefilter) {
+        const hit = prefilter.next(chunk, start, end);
+        const lineStart = hit < 0 ? end : chunk.lastIndexOf(0x0a, hit - 1) + 1;
+        if (lineStart > start) start = this.skipLines(chunk, start, lineStart, decoder);
+        if (hit < 0) break;
+      }
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
       decoder.linesInFile++;
-      if (this.skipping) {
-        this.skipping = false;
-        decoder.tooLong(decoder.linesInFile, this.pendingBytes + nl - start);
-        this.pendingBytes = 0;
-      } else if (this.pendingBytes > 0) {
-        if (this.pendingBytes + nl - start > this.maxLine) {
-          decoder.tooLong(decoder.linesInFile, this.pendingBytes + nl - start);
-        } else {
-          this.pending.push(chunk.subarray(start, nl));
-          const line = Buffer.concat(this.pending);
-          decoder.line(line, 0, line.length, decoder.linesInFile);
-        }
-        this.pending = [];
-        this.pendingBytes = 0;
-      } else if (nl - start > this.maxLine) {
-        decoder.tooLong(decoder.linesInFile, nl - start);
-      } else {
+      if (nl - start > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - start);
+      else if (!prefilter || prefilter.line(chunk, start, nl))
         decoder.line(chunk, start, nl, decoder.linesInFile);
-      }
+      else decoder.prefiltered();
       start = nl + 1;
+      if (decoder.batch.length >= batchSize) yield decoder.flushBatch();
     }
-    if (start < chunk.length) {
-      const rest = chunk.length - start;
-      if (this.skipping || this.pendingBytes + rest > this.maxLine) {
-        this.skipping = true;
-        this.pending = [];
-        this.pendingBytes += rest;
-      } else {
-        // Copy: the chunk's memory may be reused by the stream.
-        this.pending.push(Buffer.from(chunk.subarray(start)));
-        this.pendingBytes += rest;
-      }
-    }
+    if (start < end) this.carry(chunk.subarray(start));
     if (final && (this.pendingBytes > 0 || this.skipping)) {
       decoder.linesInFile++;
-      if (this.skipping) decoder.tooLong(decoder.linesInFile, this.pendingBytes);
-      else {
-        const line = Buffer.concat(this.pending);
-        decoder.line(line, 0, line.length, decoder.linesInFile);
-      }
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.skipping = false;
+      this.finishCarried(undefined, decoder);
     }
+    if (decoder.batch.length >= batchSize) yield decoder.flushBatch();
+  }
+
+  /** Counts the complete lines of chunk[from, to) as prefiltered (still reporting over-long ones). */
+  private skipLines(chunk: Buffer, from: number, to: number, decoder: EventDecoder): number {
+    let p = from;
+    while (p < to) {
+      const nl = chunk.indexOf(0x0a, p);
+      if (nl < 0 || nl >= to) break;
+      decoder.linesInFile++;
+      if (nl - p > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - p);
+      else decoder.prefiltered();
+      p = nl + 1;
+    }
+    return p;
+  }
+
+  /** Keeps the start of a line that continues in the next block (copied: the block's memory is reused). */
+  private carry(part: Buffer): void {
+    if (this.skipping || this.pendingBytes + part.length > this.maxLine) {
+      this.skipping = true;
+      this.pending = [];
+    } else this.pending.push(Buffer.from(part));
+    this.pendingBytes += part.length;
+  }
+
+  /** Completes the line carried over from earlier blocks with `tail` (undefined at end of input). */
+  private finishCarried(tail: Buffer | undefined, decoder: EventDecoder): void {
+    const total = this.pendingBytes + (tail?.length ?? 0);
+    if (this.skipping || total > this.maxLine) decoder.tooLong(decoder.linesInFile, total);
+    else {
+      if (tail) this.pending.push(tail);
+      const line = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+      if (!this.prefilter || this.prefilter.line(line, 0, line.length))
+        decoder.line(line, 0, line.length, decoder.linesInFile);
+      else decoder.prefiltered();
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = false;
   }
 }
 
@@ -431,16 +481,14 @@ class EventDecoder {
   private seq = 0;
   private readonly timestampGetter;
   private readonly timestampMode: "ignore" | "check" | "require";
-  private readonly lineFilter: ReadOptions["lineFilter"];
   constructor(
     private readonly options: ReadOptions,
     private readonly summary: ReadSummary,
     private readonly report: (issue: InputIssue) => void,
   ) {
-    this.timestampGetter = compileField(options.timestampField ?? "@timestamp");
+    this.timestampGetter = compileFirstValue(options.timestampField ?? "@timestamp");
     const mode = options.timestamps ?? "check";
     this.timestampMode = mode === "ignore" && (options.from || options.to) ? "check" : mode;
-    this.lineFilter = options.lineFilter;
   }
 
   beginFile(source: InputSource): void {
@@ -485,14 +533,10 @@ class EventDecoder {
     let s = start;
     while (s < end && (buf[s] === 0x20 || buf[s] === 0x09 || buf[s] === 0x0d)) s++;
     if (s === end) return;
-    if (this.lineFilter && !this.lineFilter(buf, start, end)) {
-      this.summary.prefiltered++;
-      return;
-    }
     const text = buf.toString("utf8", start, end);
     let value: JsonValue;
     try {
-      value = parseJsonLossless(text);
+      value = parseJsonLossless(text, hasLongDigitRun(buf, start, end));
     } catch (error) {
       this.summary.skippedLines++;
       this.issue("malformed", lineNo, `malformed JSON: ${shortJsonError(error)}`);
@@ -501,11 +545,15 @@ class EventDecoder {
     this.accept(value, text, lineNo, undefined);
   }
 
+  prefiltered(): void {
+    this.summary.prefiltered++;
+  }
+
   value(buf: Buffer, lineNo: number, index: number | undefined): void {
     const text = buf.toString("utf8");
     let value: JsonValue;
     try {
-      value = parseJsonLossless(text);
+      value = parseJsonLossless(text, hasLongDigitRun(buf, 0, buf.length));
     } catch (error) {
       this.summary.skippedLines++;
       this.issue(
@@ -561,7 +609,7 @@ class EventDecoder {
       text = undefined;
     }
     if (this.timestampMode !== "ignore") {
-      const ts = parseTimestamp(this.timestampGetter(source)[0]);
+      const ts = parseTimestamp(this.timestampGetter(source));
       if (!ts) {
         this.summary.timestampErrors++;
         this.issue(
@@ -579,15 +627,60 @@ class EventDecoder {
       }
     }
     this.summary.events++;
-    this.batch.push({
-      source,
-      raw: text ?? stringifyJson(source),
-      index: esIndex ?? this.file,
-      id: esId ?? (index !== undefined ? String(index) : String(lineNo)),
-      provenance:
-        index !== undefined ? { file: this.file, line: lineNo, index } : { file: this.file, line: lineNo },
-      seq: this.seq++,
-    });
+    this.batch.push(
+      new ReadEvent(
+        source,
+        text ?? stringifyJson(source),
+        esIndex,
+        esId,
+        this.file,
+        lineNo,
+        index,
+        this.seq++,
+      ),
+    );
+  }
+}
+
+/**
+ * An EventRecord whose `id` and `provenance` are built only when asked for: most events are never output,
+ * and two allocations per event showed in the reader's profile.
+ */
+class ReadEvent implements EventRecord {
+  readonly index: string;
+  constructor(
+    readonly source: JsonObject,
+    readonly raw: string,
+    index: string | undefined,
+    private readonly esId: string | undefined,
+    private readonly file: string,
+    private readonly lineNo: number,
+    private readonly elementIndex: number | undefined,
+    readonly seq: number,
+  ) {
+    this.index = index ?? file;
+  }
+
+  get id(): string {
+    return this.esId ?? String(this.elementIndex ?? this.lineNo);
+  }
+
+  get provenance(): Provenance {
+    return this.elementIndex !== undefined
+      ? { file: this.file, line: this.lineNo, index: this.elementIndex }
+      : { file: this.file, line: this.lineNo };
+  }
+
+  /** Plain data for JSON.stringify and structured clone (getters are not own properties). */
+  toJSON(): EventRecord {
+    return {
+      source: this.source,
+      raw: this.raw,
+      index: this.index,
+      id: this.id,
+      provenance: this.provenance,
+      seq: this.seq,
+    };
   }
 }
 

@@ -27,6 +27,8 @@ export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefi
   if (typeof value === "number") return fromEpochMillisText(String(value), value);
   if (typeof value === "bigint") return fromEpochMillisText(value.toString(), Number(value));
   if (typeof value !== "string") return undefined;
+  const fast = parseCanonicalIso(value);
+  if (fast) return fast;
   const text = value.trim();
   if (/^-?\d+(?:\.\d+)?$/.test(text)) return fromEpochMillisText(text, Number(text));
   const m = ISO.exec(text);
@@ -51,6 +53,61 @@ export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefi
     ms -= sign * offsetMinutes * 60_000;
   }
   return { ms, nanos };
+}
+
+/**
+ * The shape nearly all telemetry uses, `YYYY-MM-DDTHH:MM:SS.fffZ` (or without the fraction), read from
+ * char codes: the reader checks every event's timestamp, and the regex path cost several percent of a
+ * full read. Anything else (or a year below 100) returns undefined and takes the general path, which
+ * gives the same answer for these shapes.
+ */
+function parseCanonicalIso(text: string): Timestamp | undefined {
+  const length = text.length;
+  if ((length !== 24 && length !== 20) || text.charCodeAt(length - 1) !== 90 /* Z */) return undefined;
+  if (
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58 ||
+    (length === 24 && text.charCodeAt(19) !== 46)
+  )
+    return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  const millis = length === 24 ? digits(text, 20, 3) : 0;
+  if (
+    year < 100 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 60 ||
+    millis < 0
+  )
+    return undefined;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return Number.isNaN(ms) ? undefined : { ms: ms + millis, nanos: 0 };
+}
+
+/** The decimal value of `count` ASCII digits at `at`, or -1 if any is not a digit. */
+function digits(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 function fromEpochMillisText(text: string, approx: number): Timestamp | undefined {

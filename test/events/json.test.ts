@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseJsonLossless, stringifyJson } from "../../src/events/json.js";
+import { hasLongDigitRun, parseJsonLossless, stringifyJson } from "../../src/events/json.js";
+import fc from "../fc.js";
 
 test("integers beyond 2^53 keep every digit", () => {
   const v = parseJsonLossless(
@@ -35,4 +36,33 @@ test("a document cannot forge the bigint marker", () => {
     unknown
   >;
   assert.equal(typeof v.a, "string");
+});
+
+// The byte-level pre-check decides which lines take the lossless path: it must never miss an unsafe integer.
+test("property: hasLongDigitRun never sends an unsafe integer down the fast path", () => {
+  const digitsArb = fc.stringMatching(/^[1-9][0-9]{9,21}$/);
+  const tokenArb = fc.oneof(
+    digitsArb,
+    digitsArb.map((d) => `-${d}`),
+    digitsArb.map((d) => `${d}.5`),
+    digitsArb.map((d) => `${d}e3`),
+    digitsArb.map((d) => JSON.stringify(`ab${d}`)),
+    digitsArb.map((d) => JSON.stringify(d)),
+    fc.string({ maxLength: 8 }).map((t) => JSON.stringify(t)),
+  );
+  const spaceArb = fc.constantFrom("", " ", "\t", "\r\n");
+  fc.assert(
+    fc.property(fc.array(fc.tuple(spaceArb, tokenArb, spaceArb), { maxLength: 6 }), (parts) => {
+      const text = `{${parts.map(([a, t, b], i) => `"k${i}":${a}${t}${b}`).join(",")}}`;
+      const buf = Buffer.from(text);
+      assert.deepEqual(parseJsonLossless(text, hasLongDigitRun(buf, 0, buf.length)), parseJsonLossless(text));
+      const array = `[${parts.map(([a, t, b]) => `${a}${t}${b}`).join(",")}]`;
+      const arrayBuf = Buffer.from(array);
+      assert.deepEqual(
+        parseJsonLossless(array, hasLongDigitRun(arrayBuf, 0, arrayBuf.length)),
+        parseJsonLossless(array),
+      );
+    }),
+    { numRuns: 3000 },
+  );
 });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
-import fc from "../fc.js";
 import { type InputIssue, type ReadOptions, readEvents } from "../../src/events/reader.js";
 import type { EventRecord } from "../../src/events/types.js";
+import fc from "../fc.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const tmp = tempDir();

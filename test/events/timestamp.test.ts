@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareTimestamps, formatTimestamp, parseTimestamp } from "../../src/events/timestamp.js";
+import fc from "../fc.js";
 
 const ms = (s: string) => Date.parse(s);
 
@@ -39,4 +40,28 @@ test("nanosecond order is kept", () => {
   const b = parseTimestamp("2023-03-29T10:00:00.000000002Z")!;
   assert.ok(compareTimestamps(a, b) < 0);
   assert.equal(formatTimestamp(a), "2023-03-29T10:00:00.000000001Z");
+});
+
+// The char-code fast path for `YYYY-MM-DDTHH:MM:SS(.fff)Z` must agree with the general ISO path.
+test("property: canonical ISO fast path agrees with the general parser", () => {
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 24 }),
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.option(fc.integer({ min: 0, max: 999 })),
+      (y, mo, d, h, mi, s, ms) => {
+        const text = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${ms === null ? "" : `.${pad(ms, 3)}`}Z`;
+        // A leading space defeats the fast path (length and layout checks) but not the general one.
+        assert.deepEqual(parseTimestamp(text), parseTimestamp(` ${text}`));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  for (const bad of ["2023-03-15T0a:00:00.000Z", "2023-03-15T00:00:00.00aZ", "2023-03-15X00:00:00Z"])
+    assert.equal(parseTimestamp(bad), undefined, bad);
 });
