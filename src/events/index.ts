@@ -19,7 +19,12 @@ export {
 } from "./order.js";
 export {
   DEFAULT_MAX_LINE_BYTES,
+  detectMode,
+  type EventOrigin,
   type EventStream,
+  emptySummary,
+  eventFromOrigin,
+  eventOrigin,
   formatIssue,
   type InputIssue,
   type InputIssueKind,
@@ -27,7 +32,8 @@ export {
   type ReadOptions,
   type ReadSummary,
   readEvents,
+  readSources,
 } from "./reader.js";
-export { expandInputs, globToRegExp } from "./sources.js";
+export { expandInputs, globToRegExp, type InputSource } from "./sources.js";
 export { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "./timestamp.js";
 export type { EventRecord, JsonObject, JsonValue, Provenance } from "./types.js";

@@ -14,7 +14,13 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { compileField, type FieldGetter } from "./field-access.js";
 import { parseJsonLossless, stringifyJson } from "./json.js";
-import { type InputIssue, type ReadOptions, type ReadSummary, readEvents } from "./reader.js";
+import {
+  type EventStream,
+  type InputIssue,
+  type ReadOptions,
+  type ReadSummary,
+  readEvents,
+} from "./reader.js";
 import { parseTimestamp, type Timestamp } from "./timestamp.js";
 import type { EventRecord, JsonObject, JsonValue } from "./types.js";
 
@@ -88,6 +94,7 @@ export async function readInTimeOrder<C extends OrderedConsumer>(
   readOptions: ReadOptions,
   orderOptions: OrderOptions,
   makeConsumer: () => C,
+  read: (inputs: readonly string[], options: ReadOptions) => EventStream = readEvents,
 ): Promise<{ consumer: C; summary: ReadSummary; sorted: boolean }> {
   const keyer = makeKeyer({
     ...orderOptions,
@@ -100,7 +107,7 @@ export async function readInTimeOrder<C extends OrderedConsumer>(
     // disorder the sorted pass reads (and reports) everything again.
     let inOrder = true;
     const held: InputIssue[] = [];
-    const stream = readEvents(inputs, {
+    const stream = read(inputs, {
       ...readOptions,
       timestamps: "require",
       onIssue: (issue) => {
@@ -126,7 +133,7 @@ export async function readInTimeOrder<C extends OrderedConsumer>(
     }
     consumer = makeConsumer();
   }
-  const stream = readEvents(inputs, { ...readOptions, timestamps: "require" });
+  const stream = read(inputs, { ...readOptions, timestamps: "require" });
   for await (const batch of externalSort(stream, keyer, orderOptions)) consumer.push(batch);
   return { consumer, summary: stream.summary, sorted: true };
 }

@@ -61,6 +61,8 @@ export interface ReadOptions {
    * `prefiltered` and not parsed (so a malformed line that fails the test is not reported either).
    */
   readonly prefilter?: LinePrefilter;
+  /** `seq` of the first event (for readers that stitch several streams into one input order). Default 0. */
+  readonly firstSeq?: number;
   /** Events per yielded batch. Default 64 (small batches keep parsed events in V8's young generation). */
   readonly batchSize?: number;
 }
@@ -82,6 +84,8 @@ export interface ReadSummary {
   unreadableFiles: number;
   /** Raw bytes read from disk (compressed size for gzip). */
   bytes: number;
+  /** NDJSON lines seen (decoded, blank, skipped or prefiltered); JSON documents add nothing here. */
+  lines: number;
   events: number;
   /** Lines or elements skipped as malformed, too long or not objects. */
   skippedLines: number;
@@ -103,10 +107,33 @@ export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Read events from files, directories and `-`, in input order, in batches. */
 export function readEvents(inputs: readonly string[], options: ReadOptions = {}): EventStream {
-  const summary: ReadSummary = {
+  const summary = emptySummary();
+  return {
+    summary,
+    [Symbol.asyncIterator]: () =>
+      iterate(() => expandInputs(inputs, options), options, summary)[Symbol.asyncIterator](),
+  };
+}
+
+/**
+ * Read already-resolved sources (e.g. byte ranges of one file, for parallel readers). Line numbers in
+ * provenance and ids count from the first line of each source.
+ */
+export function readSources(sources: readonly InputSource[], options: ReadOptions = {}): EventStream {
+  const summary = emptySummary();
+  return {
+    summary,
+    [Symbol.asyncIterator]: () =>
+      iterate(async () => ({ sources, errors: [] }), options, summary)[Symbol.asyncIterator](),
+  };
+}
+
+export function emptySummary(): ReadSummary {
+  return {
     files: 0,
     unreadableFiles: 0,
     bytes: 0,
+    lines: 0,
     events: 0,
     skippedLines: 0,
     timestampErrors: 0,
@@ -114,18 +141,17 @@ export function readEvents(inputs: readonly string[], options: ReadOptions = {})
     truncatedFiles: 0,
     prefiltered: 0,
   };
-  return {
-    summary,
-    [Symbol.asyncIterator]: () => iterate(inputs, options, summary)[Symbol.asyncIterator](),
-  };
 }
 
 async function* iterate(
-  inputs: readonly string[],
+  expand: () => Promise<{
+    sources: readonly InputSource[];
+    errors: readonly { path: string; message: string }[];
+  }>,
   options: ReadOptions,
   summary: ReadSummary,
 ): AsyncGenerator<EventRecord[]> {
-  const { sources, errors } = await expandInputs(inputs, options);
+  const { sources, errors } = await expand();
   const report = (issue: InputIssue) => options.onIssue?.(issue);
   for (const e of errors) {
     summary.unreadableFiles++;
@@ -157,6 +183,7 @@ async function* iterate(
         report({ kind: "unreadable", file: source.path, message: describeFsError(error) });
       } else throw error;
     }
+    summary.lines += decoder.linesInFile;
     const tail = decoder.flushBatch();
     if (tail.length > 0) yield tail;
   }
@@ -209,7 +236,7 @@ async function* decodeSource(
  * Decide between NDJSON (`lines`) and one JSON document or array (`values`) from the first bytes.
  * Undefined: need more bytes.
  */
-function detectMode(head: Buffer, final: boolean): "lines" | "values" | undefined {
+export function detectMode(head: Buffer, final: boolean): "lines" | "values" | undefined {
   let i = 0;
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09))
@@ -487,6 +514,7 @@ class EventDecoder {
     private readonly report: (issue: InputIssue) => void,
   ) {
     this.timestampGetter = compileFirstValue(options.timestampField ?? "@timestamp");
+    this.seq = options.firstSeq ?? 0;
     const mode = options.timestamps ?? "check";
     this.timestampMode = mode === "ignore" && (options.from || options.to) ? "check" : mode;
   }
@@ -652,17 +680,18 @@ class ReadEvent implements EventRecord {
     readonly source: JsonObject,
     readonly raw: string,
     index: string | undefined,
-    private readonly esId: string | undefined,
+    /** The export's own `_id`, when the event came wrapped in a hit. */
+    readonly exportId: string | undefined,
     private readonly file: string,
-    private readonly lineNo: number,
-    private readonly elementIndex: number | undefined,
+    readonly lineNo: number,
+    readonly elementIndex: number | undefined,
     readonly seq: number,
   ) {
     this.index = index ?? file;
   }
 
   get id(): string {
-    return this.esId ?? String(this.elementIndex ?? this.lineNo);
+    return this.exportId ?? String(this.elementIndex ?? this.lineNo);
   }
 
   get provenance(): Provenance {
@@ -682,6 +711,55 @@ class ReadEvent implements EventRecord {
       seq: this.seq,
     };
   }
+}
+
+/** What a parallel reader needs to rebuild an event read elsewhere (a worker) with its true line number. */
+export interface EventOrigin {
+  readonly raw: string;
+  /** `_index` when it came from the export, else undefined (the file). */
+  readonly exportIndex: string | undefined;
+  readonly exportId: string | undefined;
+  readonly line: number;
+  readonly elementIndex: number | undefined;
+}
+
+export function eventOrigin(event: EventRecord): EventOrigin {
+  if (event instanceof ReadEvent) {
+    return {
+      raw: event.raw,
+      exportIndex: event.index === event.provenance.file ? undefined : event.index,
+      exportId: event.exportId,
+      line: event.lineNo,
+      elementIndex: event.elementIndex,
+    };
+  }
+  return {
+    raw: event.raw,
+    exportIndex: event.index === event.provenance.file ? undefined : event.index,
+    exportId: event.id,
+    line: event.provenance.line ?? 0,
+    elementIndex: event.provenance.index,
+  };
+}
+
+/** Rebuild an event from its origin (parsing `raw` again), at `lineOffset` lines further into `file`. */
+export function eventFromOrigin(
+  origin: EventOrigin,
+  file: string,
+  lineOffset: number,
+  seq: number,
+): EventRecord {
+  const source = parseJsonLossless(origin.raw) as JsonObject;
+  return new ReadEvent(
+    source,
+    origin.raw,
+    origin.exportIndex,
+    origin.exportId,
+    file,
+    origin.line + lineOffset,
+    origin.elementIndex,
+    seq,
+  );
 }
 
 function isHit(doc: JsonObject): boolean {

@@ -10,6 +10,12 @@ import { createGunzip } from "node:zlib";
 export interface InputSource {
   /** The path as given (or as found under a directory given), or `-` for stdin. */
   readonly path: string;
+  /**
+   * Only the lines of a plain (uncompressed) file that start in [start, end): the line holding byte
+   * `start - 1` belongs to the previous range and the line straddling `end` to this one, so ranges that
+   * tile a file give every line exactly once. Used by parallel readers.
+   */
+  readonly range?: { readonly start: number; readonly end: number };
 }
 
 export interface ExpandOptions {
@@ -144,6 +150,10 @@ export async function* openChunks(
   source: InputSource,
   onRawBytes?: (n: number) => void,
 ): AsyncGenerator<Buffer, void, undefined> {
+  if (source.range) {
+    yield* rangeChunks(source.path, source.range, onRawBytes);
+    return;
+  }
   const raw: NodeJS.ReadableStream =
     source.path === "-" ? process.stdin : createReadStream(source.path, { highWaterMark: READ_CHUNK_BYTES });
   const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -177,6 +187,47 @@ export async function* openChunks(
     if (next.done) return;
     onRawBytes?.(next.value.length);
     yield next.value;
+  }
+}
+
+/** The bytes of the lines that start in [range.start, range.end) (see InputSource.range). */
+async function* rangeChunks(
+  path: string,
+  range: { readonly start: number; readonly end: number },
+  onRawBytes?: (n: number) => void,
+): AsyncGenerator<Buffer, void, undefined> {
+  if (range.end <= range.start) return;
+  // Read from start - 1: if that byte is a newline, a line starts exactly at `start`.
+  let position = Math.max(0, range.start - 1);
+  let skipping = range.start > 0;
+  // Small ranges read small blocks: the last line runs past `end`, usually by less than a block.
+  const highWaterMark = Math.min(READ_CHUNK_BYTES, Math.max(64 * 1024, range.end - range.start));
+  // Bytes are reported as the range's own lines are yielded, so the ranges of a file add up to its size.
+  for await (const raw of createReadStream(path, { start: position, highWaterMark })) {
+    let chunk = raw as Buffer;
+    const chunkStart = position;
+    position += chunk.length;
+    if (skipping) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) continue;
+      // A line starting at or after `end` belongs to the next range.
+      if (chunkStart + nl + 1 >= range.end) return;
+      chunk = chunk.subarray(nl + 1);
+      skipping = false;
+    }
+    const offset = position - chunk.length;
+    // Stop after the first newline at or beyond end - 1: it ends the last line that starts before `end`.
+    const from = Math.max(0, range.end - 1 - offset);
+    if (from < chunk.length) {
+      const nl = chunk.indexOf(0x0a, from);
+      if (nl >= 0) {
+        onRawBytes?.(nl + 1);
+        yield chunk.subarray(0, nl + 1);
+        return;
+      }
+    }
+    onRawBytes?.(chunk.length);
+    yield chunk;
   }
 }
 

@@ -38,5 +38,11 @@ export interface CompiledQuery {
   readonly fields: readonly string[];
   /** For `shape: "event"` queries: the predicate alone, without pipes. */
   readonly matches?: (event: EventRecord) => boolean;
+  /**
+   * A conservative test of whether an event can matter to the query at all (for sequences and samples:
+   * it matches some stage, `until` or missing-event filter). Parallel readers drop the others in workers.
+   * Absent: every event may matter (event queries use `matches`).
+   */
+  readonly relevant?: (event: EventRecord) => boolean;
   start(): QueryRun;
 }

@@ -1,10 +1,19 @@
 /** `quarry query`: run one EQL or KQL query over events; print hits as Elasticsearch's EQL search would. */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { compileEql } from "../../eql/index.js";
-import { type EventRecord, type ReadSummary, readEvents, readInTimeOrder } from "../../events/index.js";
+import {
+  type EventRecord,
+  type EventStream,
+  type ReadOptions,
+  type ReadSummary,
+  readEvents,
+  readInTimeOrder,
+} from "../../events/index.js";
 import { compileKql } from "../../kql/index.js";
 import { eventHitJson, hitJson, responseJsonParts, tableHeader, tableHit } from "../../output/hits.js";
+import { type RelevanceSpec, readEventsParallel, relevanceOf } from "../../parallel/index.js";
 import type { CompiledQuery, QueryHit, QueryRun } from "../../query/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../../schema/index.js";
 import {
@@ -74,6 +83,32 @@ export function registerQueryCommand(program: Command): void {
   });
 }
 
+/**
+ * Worker threads read large plain NDJSON files when there is more than one thread and the query can say
+ * which events matter to it (the workers drop the rest before they reach this thread).
+ */
+function chooseReader(
+  query: CompiledQuery,
+  flags: QueryFlags,
+  inputs: readonly string[],
+): (inputs: readonly string[], options: ReadOptions) => EventStream {
+  const threads = flags.threads ?? availableParallelism();
+  if (threads < 2 || !relevanceOf(query) || inputs.includes("-")) return readEvents;
+  const mappingText = flags.mapping === undefined ? undefined : readFileSync(flags.mapping, "utf8");
+  const relevance: RelevanceSpec =
+    flags.eql !== undefined
+      ? {
+          language: "eql",
+          text: flags.eql,
+          mappingText,
+          timestampField: flags.timestampField,
+          tiebreakerField: flags.tiebreakerField,
+          categoryField: flags.categoryField,
+        }
+      : { language: "kql", text: flags.kql!, mappingText };
+  return (list, options) => readEventsParallel(list, options, { threads, relevance, prefilter: true });
+}
+
 async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
   if ((flags.eql === undefined) === (flags.kql === undefined)) {
     throw new CliError("give exactly one of --eql QUERY or --kql QUERY");
@@ -109,6 +144,7 @@ async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
       progress.bytes += n;
     },
   };
+  const read = chooseReader(query, flags, inputs);
   const limit = flags.size ?? Number.POSITIVE_INFINITY;
   const hits: QueryHit[] = [];
   let written = 0;
@@ -143,12 +179,13 @@ async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
       readOptions,
       { timestampField: flags.timestampField, tiebreakerField: flags.tiebreakerField },
       () => new Collector(),
+      read,
     );
     hits.push(...result.consumer.hits, ...result.consumer.run.finish());
     summary = result.summary;
   } else {
     const run = query.start();
-    const stream = readEvents(inputs, readOptions);
+    const stream = read(inputs, readOptions);
     for await (const batch of stream) {
       const found: QueryHit[] = [];
       for (const event of batch) {
