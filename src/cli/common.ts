@@ -127,6 +127,8 @@ export interface EventInputFlags {
   to?: Timestamp;
   strict?: boolean;
   threads?: number;
+  /** False with `--no-prefilter`. */
+  prefilter?: boolean;
   maxLineBytes?: number;
   include?: string[];
   exclude?: string[];
@@ -153,7 +155,11 @@ export function addEventInputOptions(cmd: Command): Command {
     .option("--exclude <glob>", "files to skip under directories (repeatable)", collect)
     .option("--max-line-bytes <size>", "skip lines longer than this (default 64MiB)", parseSize)
     .option("--strict", "exit 3 when any line is skipped or any file is unreadable")
-    .option("--threads <n>", "worker threads (default: number of cores)", parseIntegerOption("--threads", 1));
+    .option("--threads <n>", "worker threads (default: number of cores)", parseIntegerOption("--threads", 1))
+    .option(
+      "--no-prefilter",
+      "parse every line, even those the query's literals rule out (always so under --strict)",
+    );
 }
 
 /** `--format` and `--output`. `table` is the default on a TTY, `ndjson` otherwise. */

@@ -24,7 +24,7 @@ import {
 import type { RelevanceSpec, SegmentResult, SegmentTask, WorkerSetup } from "./protocol.js";
 
 export type { RelevanceSpec } from "./protocol.js";
-export { relevanceOf } from "./relevance.js";
+export { queryPrefilter, relevanceOf } from "./relevance.js";
 
 export interface ParallelOptions {
   /** Worker threads (>= 2 to be worth it). */

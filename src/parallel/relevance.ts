@@ -1,7 +1,8 @@
 /** Compiles a RelevanceSpec in a worker: the query's own predicate, and its literal prefilter. */
 import { compileEql } from "../eql/index.js";
 import type { EventRecord, LinePrefilter } from "../events/index.js";
-import { compileKql } from "../kql/index.js";
+import { compileKql, parseKql } from "../kql/index.js";
+import { prefilterForEql, prefilterForKql } from "../prefilter/index.js";
 import type { CompiledQuery } from "../query/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../schema/index.js";
 import type { RelevanceSpec } from "./protocol.js";
@@ -15,18 +16,32 @@ export function specSchema(mappingText: string | undefined): Schema {
   return mappingText === undefined ? ecsSchema() : layeredSchema(parseMapping(mappingText), ecsSchema());
 }
 
-export function compileRelevance(spec: RelevanceSpec, _usePrefilter: boolean): Relevance {
+export function compileRelevance(spec: RelevanceSpec, usePrefilter: boolean): Relevance {
   const schema = specSchema(spec.mappingText);
-  const query: CompiledQuery =
-    spec.language === "eql"
-      ? compileEql(spec.text, {
-          schema,
-          timestampField: spec.timestampField,
-          tiebreakerField: spec.tiebreakerField,
-          categoryField: spec.categoryField,
-        })
-      : compileKql(spec.text, { schema });
-  return { relevant: relevanceOf(query) ?? (() => true), prefilter: undefined };
+  if (spec.language === "eql") {
+    const query = compileEql(spec.text, {
+      schema,
+      timestampField: spec.timestampField,
+      tiebreakerField: spec.tiebreakerField,
+      categoryField: spec.categoryField,
+    });
+    return {
+      relevant: relevanceOf(query) ?? (() => true),
+      prefilter: usePrefilter
+        ? prefilterForEql(query.query, { schema, categoryField: spec.categoryField })
+        : undefined,
+    };
+  }
+  const query = compileKql(spec.text, { schema });
+  return {
+    relevant: relevanceOf(query) ?? (() => true),
+    prefilter: usePrefilter ? prefilterForKql(parseKql(spec.text), { schema }) : undefined,
+  };
+}
+
+/** The literal prefilter of a query given as text (the same one the workers derive). */
+export function queryPrefilter(spec: RelevanceSpec): LinePrefilter | undefined {
+  return compileRelevance(spec, true).prefilter;
 }
 
 /** The query's conservative relevance test, if it has one worth running in a worker. */

@@ -13,7 +13,7 @@ import {
 } from "../../events/index.js";
 import { compileKql } from "../../kql/index.js";
 import { eventHitJson, hitJson, responseJsonParts, tableHeader, tableHit } from "../../output/hits.js";
-import { type RelevanceSpec, readEventsParallel, relevanceOf } from "../../parallel/index.js";
+import { queryPrefilter, type RelevanceSpec, readEventsParallel, relevanceOf } from "../../parallel/index.js";
 import type { CompiledQuery, QueryHit, QueryRun } from "../../query/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../../schema/index.js";
 import {
@@ -93,7 +93,6 @@ function chooseReader(
   inputs: readonly string[],
 ): (inputs: readonly string[], options: ReadOptions) => EventStream {
   const threads = flags.threads ?? availableParallelism();
-  if (threads < 2 || !relevanceOf(query) || inputs.includes("-")) return readEvents;
   const mappingText = flags.mapping === undefined ? undefined : readFileSync(flags.mapping, "utf8");
   const relevance: RelevanceSpec =
     flags.eql !== undefined
@@ -106,7 +105,14 @@ function chooseReader(
           categoryField: flags.categoryField,
         }
       : { language: "kql", text: flags.kql!, mappingText };
-  return (list, options) => readEventsParallel(list, options, { threads, relevance, prefilter: true });
+  // --strict validates every line, so nothing may be skipped unparsed.
+  const usePrefilter = !flags.strict && flags.prefilter !== false;
+  if (threads < 2 || !relevanceOf(query) || inputs.includes("-")) {
+    const prefilter = usePrefilter ? queryPrefilter(relevance) : undefined;
+    return (list, options) => readEvents(list, { ...options, prefilter });
+  }
+  return (list, options) =>
+    readEventsParallel(list, options, { threads, relevance, prefilter: usePrefilter });
 }
 
 async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
