@@ -11,7 +11,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { hashBytes, hashFd } from "./hash.js";
 import type { FileResult, ScanTask, WorkerConfig, YaraFinding, YaraStringHit } from "./protocol.js";
 import { describeFsError } from "./walk.js";
-import { loadYaraX, type YaraRuleMatch, type YaraRules } from "./yara.js";
+import { deserializeRules, type YaraRuleMatch, type YaraRules } from "./yara.js";
 
 /**
  * Files up to this size are read into one reused buffer; larger ones get their own allocation. Reuse
@@ -29,7 +29,7 @@ export class FileScanner {
 
   constructor(private readonly config: WorkerConfig) {
     if (config.rules) {
-      this.rules = loadYaraX().deserialize(config.rules);
+      this.rules = deserializeRules(config.rules);
       if (config.timeoutSeconds > 0) this.rules.setTimeoutMs(config.timeoutSeconds * 1000);
     } else this.rules = null;
   }
@@ -45,6 +45,8 @@ export class FileScanner {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) return { id: task.id, ok: false, path: task.path, error: "not a regular file" };
+      if (this.rules?.needsFile && !this.config.hashes && st.size <= this.config.maxSize)
+        return this.scanByFile(task, fd, st.size);
       if (st.size <= this.config.maxSize) return this.scanSmall(task, fd, st.size);
       return this.scanLarge(task, fd);
     } catch (error) {
@@ -73,9 +75,9 @@ export class FileScanner {
     let yaraError: string | null = null;
     if (this.rules) {
       try {
-        yara = this.toFindings(this.rules.scan(data), (offset, length) =>
-          data.subarray(offset, offset + length),
-        );
+        // The yara program reads the open file itself; offsets are the same as in `data`.
+        const matches = this.rules.needsFile ? this.rules.scanFd(fd, task.path) : this.rules.scan(data);
+        yara = this.toFindings(matches, (offset, length) => data.subarray(offset, offset + length));
       } catch (error) {
         yaraError = (error as Error).message;
       }
@@ -90,6 +92,25 @@ export class FileScanner {
       yaraSkipped: this.rules ? null : "no-rules",
       yaraError,
     };
+  }
+
+  /**
+   * The yara program engine without hashing: the program reads the file, so Quarry reads only the matched
+   * bytes back (positioned reads) instead of the whole file.
+   */
+  private scanByFile(task: ScanTask, fd: number, size: number): FileResult {
+    let yara: YaraFinding[] = [];
+    let yaraError: string | null = null;
+    if (this.rules) {
+      try {
+        yara = this.toFindings(this.rules.scanFd(fd, task.path), (offset, length) =>
+          preadBytes(fd, offset, length),
+        );
+      } catch (error) {
+        yaraError = (error as Error).message;
+      }
+    }
+    return { id: task.id, ok: true, path: task.path, size, hashes: null, yara, yaraSkipped: null, yaraError };
   }
 
   private scanLarge(task: ScanTask, fd: number): FileResult {
@@ -108,9 +129,10 @@ export class FileScanner {
       yaraSkipped = null;
       try {
         // YARA-X maps the file; matched bytes are read back with positioned reads.
-        yara = this.toFindings(this.rules.scanFile(task.path), (offset, length) =>
-          preadBytes(fd, offset, length),
-        );
+        const matches = this.rules.needsFile
+          ? this.rules.scanFd(fd, task.path)
+          : this.rules.scanFile(task.path);
+        yara = this.toFindings(matches, (offset, length) => preadBytes(fd, offset, length));
       } catch (error) {
         yaraError = (error as Error).message;
       }
@@ -123,7 +145,7 @@ export class FileScanner {
     bytesAt: (offset: number, length: number) => Uint8Array,
   ): YaraFinding[] {
     const { maxStringsPerPattern, maxHexBytes } = this.config;
-    return matches.map((m) => {
+    const findings = matches.map((m) => {
       const perPattern = new Map<string, number>();
       const strings: YaraStringHit[] = [];
       for (const s of m.matches) {
@@ -137,6 +159,10 @@ export class FileScanner {
       strings.sort((a, b) => a.offset - b.offset || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return { rule: m.rule, namespace: m.namespace, tags: [...m.tags], meta: { ...m.meta }, strings };
     });
+    // Engines list matching rules in different orders (YARA-X puts rules without patterns first; yara
+    // keeps declaration order): sort, so a record is the same whichever engine ran.
+    const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return findings.sort((a, b) => byName(a.namespace, b.namespace) || byName(a.rule, b.rule));
   }
 }
 

@@ -30,4 +30,11 @@ export { DEFAULT_MAX_SIZE, defaultThreads, runScan } from "./sweep.js";
 export type { WalkEntry, WalkIssue } from "./walk.js";
 export { walkInputs } from "./walk.js";
 export type { YaraDefineValue, YaraEngine, YaraMessage, YaraRuleMatch, YaraRules } from "./yara.js";
-export { loadYaraX, PINNED_BINDING_VERSION, YaraCompileError, YaraUnavailableError } from "./yara.js";
+export {
+  deserializeRules,
+  ENGINE_ENV,
+  loadYaraX,
+  PINNED_BINDING_VERSION,
+  YaraCompileError,
+  YaraUnavailableError,
+} from "./yara.js";

@@ -229,7 +229,11 @@ export function compileRuleFiles(
       continue;
     }
     const source = bytes.toString("utf8");
-    const result = engine.validate(source, { defines, includeDirectories: [dirname(file.path)] });
+    const result = engine.validate(source, {
+      defines,
+      includeDirectories: [dirname(file.path)],
+      sourcePath: file.path,
+    });
     for (const w of result.warnings) warnings.push(toFileMessage(file, w, "warning"));
     if (result.errors.length > 0) {
       for (const e of result.errors) errors.push(toFileMessage(file, e, "error"));
@@ -242,7 +246,7 @@ export function compileRuleFiles(
   const includeDirectories = [...new Set(good.map((g) => dirname(g.file.path)))];
   try {
     const rules = engine.compile(
-      good.map((g) => ({ source: g.source, namespace: g.file.namespace })),
+      good.map((g) => ({ source: g.source, namespace: g.file.namespace, path: g.file.path })),
       { defines, includeDirectories },
     );
     return { blob: rules.serialize(), files: good.map((g) => g.file), failed, errors, warnings };
@@ -255,7 +259,7 @@ export function compileRuleFiles(
       const attempt = [...kept, g];
       try {
         const rules = engine.compile(
-          attempt.map((x) => ({ source: x.source, namespace: x.file.namespace })),
+          attempt.map((x) => ({ source: x.source, namespace: x.file.namespace, path: x.file.path })),
           { defines, includeDirectories: [...new Set(attempt.map((x) => dirname(x.file.path)))] },
         );
         blob = rules.serialize();

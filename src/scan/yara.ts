@@ -8,10 +8,21 @@
  * message). Its loader would also silently fall back to an older binary elsewhere. So this module loads the
  * platform package directly, checks its version, and exposes only what Quarry uses, with honest types.
  *
- * Platform support: only `linux`/`x64` (glibc) has the pinned binary. Anywhere else `loadYaraX()` throws
- * `YaraUnavailableError` with a clear message; hash sweeps still work without YARA.
+ * Platform support: only `linux`/`x64` (glibc) has the pinned binary. Anywhere else (or when the binding is
+ * missing or of another version) `loadYaraX()` falls back to a system `yara` program found on PATH (see
+ * yara-cli.ts), saying so once on stderr; with neither it throws `YaraUnavailableError` with a clear
+ * message (hash sweeps still work without YARA). `QUARRY_YARA_ENGINE=yara-x|yara` forces one engine.
  */
 import { createRequire } from "node:module";
+import { isMainThread } from "node:worker_threads";
+import {
+  deserializeCliRules,
+  findOnPath,
+  findYarac,
+  isCliRulesBlob,
+  makeYaraCliEngine,
+  yaraCliVersion,
+} from "./yara-cli.js";
 
 /** The binding version Quarry is tested with (the default 0.3.0 binary is slow and mis-reports booleans). */
 export const PINNED_BINDING_VERSION = "0.7.2";
@@ -27,6 +38,8 @@ export interface YaraCompileOptions {
   readonly namespace?: string;
   /** Directories searched by `include` statements (the rule file's own folder). */
   readonly includeDirectories?: readonly string[];
+  /** The file the source was read from (the yara CLI engine compiles the file itself). */
+  readonly sourcePath?: string;
 }
 
 /** One compiler error or warning, with its location parsed out of the rendered report. */
@@ -71,16 +84,26 @@ export interface YaraRules {
   readonly warnings: readonly YaraMessage[];
   setMaxMatchesPerPattern(n: number): void;
   setTimeoutMs(ms: number): void;
+  /** True when scanning reads the file itself (the yara CLI): call `scanFd` rather than `scan`. */
+  readonly needsFile: boolean;
+  /** Scan an open regular file (descriptor `fd`, reported as `path`); offsets are file offsets. */
+  scanFd(fd: number, path: string): YaraRuleMatch[];
 }
 
 export interface YaraSource {
   readonly source: string;
   readonly namespace: string;
+  /** The file the source was read from, when it was (the yara CLI engine compiles files). */
+  readonly path?: string;
 }
 
 export interface YaraEngine {
-  /** The binding package version actually loaded (always `PINNED_BINDING_VERSION`). */
+  /** `yara-x`: the pinned binding; `yara`: the system yara program (fallback). */
+  readonly kind: "yara-x" | "yara";
+  /** The binding package version (always `PINNED_BINDING_VERSION`), or the yara program's version. */
   readonly bindingVersion: string;
+  /** For notices: `YARA-X binding 0.7.2`, `yara 4.2.3 (/usr/bin/yara)`. */
+  readonly description: string;
   /** Check a source without building rules: every error and warning. */
   validate(source: string, options?: YaraCompileOptions): { errors: YaraMessage[]; warnings: YaraMessage[] };
   /** Compile sources (each in its namespace) into one rule set; throws `YaraCompileError`. */
@@ -143,14 +166,56 @@ interface RawBinding {
 
 let cached: YaraEngine | YaraUnavailableError | undefined;
 
-/** Load the pinned YARA-X binding once per thread; throws `YaraUnavailableError` with the reason. */
+/** Environment variable choosing the engine: `yara-x` (binding only), `yara` (system yara only), `auto`. */
+export const ENGINE_ENV = "QUARRY_YARA_ENGINE";
+
+/**
+ * The YARA engine, chosen once per thread: the pinned YARA-X binding; else (off Linux x64, binding missing
+ * or of another version) a system `yara` program on PATH, announced once on stderr; else
+ * `YaraUnavailableError` with both reasons. `QUARRY_YARA_ENGINE=yara-x|yara` forces one.
+ */
 export function loadYaraX(): YaraEngine {
-  if (cached === undefined) cached = tryLoad();
+  if (cached === undefined) cached = selectEngine();
   if (cached instanceof YaraUnavailableError) throw cached;
   return cached;
 }
 
-function tryLoad(): YaraEngine | YaraUnavailableError {
+/** Rules serialized by either engine, turned back into rules (in a worker thread). */
+export function deserializeRules(blob: Uint8Array): YaraRules {
+  return isCliRulesBlob(blob) ? deserializeCliRules(blob) : loadYaraX().deserialize(blob);
+}
+
+function selectEngine(): YaraEngine | YaraUnavailableError {
+  const wanted = (process.env[ENGINE_ENV] ?? "auto").trim().toLowerCase() || "auto";
+  if (wanted !== "auto" && wanted !== "yara-x" && wanted !== "yara") {
+    return new YaraUnavailableError(
+      `${ENGINE_ENV}=${process.env[ENGINE_ENV]}: expected yara-x (the YARA-X binding), yara (a system yara program) or auto`,
+    );
+  }
+  const binding = wanted === "yara" ? new YaraUnavailableError(`${ENGINE_ENV}=yara`) : tryLoadBinding();
+  if (!(binding instanceof YaraUnavailableError) || wanted === "yara-x") return binding;
+  const yara = findOnPath("yara");
+  const version = yara === null ? null : yaraCliVersion(yara);
+  if (yara === null || version === null) {
+    if (wanted === "yara") {
+      return new YaraUnavailableError(
+        `${ENGINE_ENV}=yara, but no working yara program is on PATH${yara ? ` (${yara} --version failed)` : ""}`,
+      );
+    }
+    return new YaraUnavailableError(
+      `${binding.message}; no yara program on PATH to fall back to either (install YARA 4.x, e.g. apt-get install yara / brew install yara)`,
+    );
+  }
+  const engine = makeYaraCliEngine(yara, findYarac(yara), version);
+  if (isMainThread) {
+    process.stderr.write(
+      `quarry: YARA engine: ${engine.description}, not YARA-X (${binding.message}); see docs/scan.md, "Platform support"\n`,
+    );
+  }
+  return engine;
+}
+
+function tryLoadBinding(): YaraEngine | YaraUnavailableError {
   if (process.platform !== "linux" || process.arch !== "x64") {
     return new YaraUnavailableError(
       `YARA scanning needs the YARA-X binding ${BINDING_PACKAGE}@${PINNED_BINDING_VERSION}, which exists only for Linux x64 ` +
@@ -197,7 +262,9 @@ function rawOptions(options: YaraCompileOptions | undefined, namespace?: string)
 
 function makeEngine(raw: RawBinding, version: string): YaraEngine {
   return {
+    kind: "yara-x",
     bindingVersion: version,
+    description: `YARA-X binding ${BINDING_PACKAGE}@${version}`,
     validate(source, options) {
       const result = raw.validate(source, rawOptions(options, options?.namespace));
       return { errors: result.errors.map(parseMessage), warnings: result.warnings.map(parseMessage) };
@@ -229,6 +296,9 @@ function wrapRules(rules: RawRules): YaraRules {
     serialize: () => rules.serialize(),
     setMaxMatchesPerPattern: (n) => rules.setMaxMatchesPerPattern(n),
     setTimeoutMs: (ms) => rules.setTimeout(ms),
+    needsFile: false,
+    // Not used on this path (FileScanner reads files into its buffer); kept so both engines are alike.
+    scanFd: (_fd, path) => rules.scanFile(path).map(convertMatch),
   };
 }
 

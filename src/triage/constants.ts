@@ -1,7 +1,8 @@
 /**
  * Published facts about the 3CX (SUDDENICON / ICONIC / SmoothOperator) artefacts that triage decodes.
- * These are the defaults; the CLI's `--key` / `--nonce` override them. The 3CX pack's `pack.toml`
- * carries the same values as named constants, and a later integration will read them from there.
+ * Triage decodes with the 3CX pack's `[constants]` (pack-keys.ts); these built-in copies of the same
+ * published values are used only for a value the pack does not carry, and by tests as known answers.
+ * The CLI's `--key` / `--nonce` override both.
  * Sources and the layouts behind them: /work/shared/content/FACTS.md (§3 carrier, §4 ICO, §6 macOS).
  */
 

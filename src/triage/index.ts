@@ -14,6 +14,7 @@ import { type CarrierFinding, decodeCarrier } from "./carrier.js";
 import { type ExtractedPayload, writePayload } from "./extract.js";
 import { decodeIcoDeadDrop, type IcoDeadDropFinding } from "./ico.js";
 import { decodeMainStorage, type MainStorageFinding } from "./main-storage.js";
+import { bundledTriageKeys, type TriageKeys } from "./pack-keys.js";
 
 export type { CarrierFinding, EmbeddedPe, MarkerForm } from "./carrier.js";
 export {
@@ -25,6 +26,7 @@ export {
 } from "./constants.js";
 export type { IcoDeadDropFinding, IcoImage } from "./ico.js";
 export type { MainStorageFinding } from "./main-storage.js";
+export { bundledThreeCxPack, bundledTriageKeys, loadTriageKeys, type TriageKeys } from "./pack-keys.js";
 export { type PeImage, type PeParseResult, type PeSection, parsePe } from "./pe.js";
 export { rc4, rc4Keystream } from "./rc4.js";
 
@@ -57,7 +59,12 @@ export interface TriageResult {
 }
 
 export interface TriageOptions {
-  /** RC4 key for carriers (1-256 bytes); default `3jB(2bsG#@c7`. */
+  /**
+   * Default key material: from `loadTriageKeys(packDir)`; when absent, the bundled 3CX pack's
+   * `[constants]` (read once; a malformed value throws QuarryError TRIAGE040).
+   */
+  readonly keys?: TriageKeys;
+  /** RC4 key for carriers (1-256 bytes); overrides the pack's `rc4_key` (`3jB(2bsG#@c7`). */
   readonly rc4Key?: Uint8Array;
   /** AES-256-GCM key for ICO tails; default the published key. Not 32 bytes: a per-file error. */
   readonly icoKey?: Uint8Array;
@@ -96,16 +103,20 @@ export async function triageBuffer(
     if (message !== undefined && error === undefined) error = { code, message };
   };
 
-  const carrier = decodeCarrier(buffer, { key: options.rc4Key });
+  const keys = options.keys ?? bundledTriageKeys();
+  const carrier = decodeCarrier(buffer, { key: options.rc4Key ?? keys.rc4Key });
   if (carrier.finding) findings.push(carrier.finding);
   payloads.push(...carrier.payloads);
   note("TRIAGE010", carrier.error);
 
-  const ico = decodeIcoDeadDrop(buffer, { key: options.icoKey, nonce: options.icoNonce });
+  const ico = decodeIcoDeadDrop(buffer, {
+    key: options.icoKey ?? keys.icoKey,
+    nonce: options.icoNonce ?? keys.icoNonce,
+  });
   if (ico.finding) findings.push(ico.finding);
   note("TRIAGE020", ico.error);
 
-  const storage = decodeMainStorage(buffer, basename(name) === ".main_storage");
+  const storage = decodeMainStorage(buffer, basename(name) === ".main_storage", keys.macosXorKey);
   if (storage.finding) findings.push(storage.finding);
   note("TRIAGE030", storage.error);
 

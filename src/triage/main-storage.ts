@@ -32,7 +32,11 @@ const RESERVED_END = 48;
  * Decodes a `.main_storage` file. `named` says the file is called `.main_storage`: only then is a
  * mismatch reported as an error (any 56-byte file is tried, and most are simply something else).
  */
-export function decodeMainStorage(bytes: Uint8Array, named = false): MainStorageResult {
+export function decodeMainStorage(
+  bytes: Uint8Array,
+  named = false,
+  xorKey: number = MAIN_STORAGE_XOR_KEY,
+): MainStorageResult {
   if (bytes.length !== MAIN_STORAGE_SIZE) {
     return named
       ? {
@@ -41,11 +45,14 @@ export function decodeMainStorage(bytes: Uint8Array, named = false): MainStorage
         }
       : { finding: null };
   }
-  const plain = bytes.map((b) => b ^ MAIN_STORAGE_XOR_KEY);
+  const plain = bytes.map((b) => b ^ xorKey);
   const uuid = Buffer.from(plain.buffer, plain.byteOffset, UUID_LENGTH).toString("latin1");
   if (!UUID_TEXT.test(uuid)) {
     return named
-      ? { finding: null, error: ".main_storage does not decode (XOR 0x7A) to a UUID in bytes 0-35" }
+      ? {
+          finding: null,
+          error: `.main_storage does not decode (XOR 0x${xorKey.toString(16).toUpperCase().padStart(2, "0")}) to a UUID in bytes 0-35`,
+        }
       : { finding: null };
   }
   const reservedBytesZero = plain.subarray(UUID_LENGTH, RESERVED_END).every((b) => b === 0);

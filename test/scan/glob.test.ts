@@ -1,8 +1,8 @@
 /** Exclude globs: shell semantics, and linear time on hostile paths. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { compileGlob } from "../../src/scan/index.js";
+import fc from "../fc.js";
 
 test("glob semantics: *, **, ?, classes, basename or whole path", () => {
   const cases: [string, string, boolean][] = [

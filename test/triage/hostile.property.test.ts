@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { type TriageResult, triageBuffer } from "../../src/triage/index.js";
+import fc from "../fc.js";
 import { buildIcoDeadDrop, buildMainStorage, buildSuddenIconCarrier } from "../fixtures-gen/suddenicon.js";
 
 const carrier = buildSuddenIconCarrier({ stubLength: 64, certificateLength: 128 }).bytes;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { CARRIER_RC4_KEY } from "../../src/triage/constants.js";
 import { rc4, rc4Keystream } from "../../src/triage/rc4.js";
+import fc from "../fc.js";
 import { fixtureRc4, PUBLISHED_RC4_KEY } from "../fixtures-gen/suddenicon.js";
 
 test("keystream of the 3CX key starts with the published 32 bytes (FACTS.md §3.2)", () => {
