@@ -213,7 +213,8 @@ async function* decodeSource(
   for await (const chunk of chunks) {
     decoder.bytesInFile += chunk.length;
     if (mode === "detect") {
-      detectBuffer.push(chunk);
+      // Copied: the source may reuse the chunk's memory for the next block.
+      detectBuffer.push(Buffer.from(chunk));
       detectBytes += chunk.length;
       const head = Buffer.concat(detectBuffer);
       const decided = detectMode(head, detectBytes >= maxLine);

@@ -3,7 +3,7 @@
  * stream of byte chunks, gunzipping when the content starts with the gzip magic (content, not extension).
  */
 import { createReadStream, type Dirent } from "node:fs";
-import { lstat, readdir, stat } from "node:fs/promises";
+import { lstat, open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createGunzip } from "node:zlib";
 
@@ -141,6 +141,8 @@ export function describeFsError(error: unknown): string {
 }
 
 export const READ_CHUNK_BYTES = 1 << 20;
+/** Block size for plain files read into a reused buffer (4 MiB read about twice as fast as 1 MiB). */
+const PLAIN_READ_BYTES = 4 << 20;
 
 /**
  * Open a source as byte chunks. The first chunk decides: gzip magic (1f 8b) means the rest goes through
@@ -153,6 +155,31 @@ export async function* openChunks(
   if (source.range) {
     yield* rangeChunks(source.path, source.range, onRawBytes);
     return;
+  }
+  if (source.path !== "-") {
+    // A plain file is read into one reused buffer: a fresh buffer per block (as streams allocate) cost
+    // more than the read itself. Safe because every consumer copies what it keeps (strings, carried
+    // line starts) before asking for the next block.
+    const handle = await open(source.path, "r");
+    let gzip = false;
+    try {
+      const buffer = Buffer.allocUnsafe(PLAIN_READ_BYTES);
+      let position = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) return;
+        if (position === 0 && bytesRead >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) {
+          gzip = true;
+          break;
+        }
+        position += bytesRead;
+        onRawBytes?.(bytesRead);
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+    if (!gzip) return;
   }
   const raw: NodeJS.ReadableStream =
     source.path === "-" ? process.stdin : createReadStream(source.path, { highWaterMark: READ_CHUNK_BYTES });
@@ -197,37 +224,46 @@ async function* rangeChunks(
   onRawBytes?: (n: number) => void,
 ): AsyncGenerator<Buffer, void, undefined> {
   if (range.end <= range.start) return;
-  // Read from start - 1: if that byte is a newline, a line starts exactly at `start`.
-  let position = Math.max(0, range.start - 1);
-  let skipping = range.start > 0;
-  // Small ranges read small blocks: the last line runs past `end`, usually by less than a block.
-  const highWaterMark = Math.min(READ_CHUNK_BYTES, Math.max(64 * 1024, range.end - range.start));
-  // Bytes are reported as the range's own lines are yielded, so the ranges of a file add up to its size.
-  for await (const raw of createReadStream(path, { start: position, highWaterMark })) {
-    let chunk = raw as Buffer;
-    const chunkStart = position;
-    position += chunk.length;
-    if (skipping) {
-      const nl = chunk.indexOf(0x0a);
-      if (nl < 0) continue;
-      // A line starting at or after `end` belongs to the next range.
-      if (chunkStart + nl + 1 >= range.end) return;
-      chunk = chunk.subarray(nl + 1);
-      skipping = false;
-    }
-    const offset = position - chunk.length;
-    // Stop after the first newline at or beyond end - 1: it ends the last line that starts before `end`.
-    const from = Math.max(0, range.end - 1 - offset);
-    if (from < chunk.length) {
-      const nl = chunk.indexOf(0x0a, from);
-      if (nl >= 0) {
-        onRawBytes?.(nl + 1);
-        yield chunk.subarray(0, nl + 1);
-        return;
+  const handle = await open(path, "r");
+  try {
+    // Small ranges read small blocks: the last line runs past `end`, usually by less than a block.
+    const buffer = Buffer.allocUnsafe(
+      Math.min(PLAIN_READ_BYTES, Math.max(64 * 1024, range.end - range.start)),
+    );
+    // Read from start - 1: if that byte is a newline, a line starts exactly at `start`.
+    let position = Math.max(0, range.start - 1);
+    let skipping = range.start > 0;
+    // Bytes are reported as the range's own lines are yielded, so the ranges of a file add up to its size.
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) return;
+      let chunk = buffer.subarray(0, bytesRead);
+      const chunkStart = position;
+      position += bytesRead;
+      if (skipping) {
+        const nl = chunk.indexOf(0x0a);
+        if (nl < 0) continue;
+        // A line starting at or after `end` belongs to the next range.
+        if (chunkStart + nl + 1 >= range.end) return;
+        chunk = chunk.subarray(nl + 1);
+        skipping = false;
       }
+      const offset = position - chunk.length;
+      // Stop after the first newline at or beyond end - 1: it ends the last line that starts before `end`.
+      const from = Math.max(0, range.end - 1 - offset);
+      if (from < chunk.length) {
+        const nl = chunk.indexOf(0x0a, from);
+        if (nl >= 0) {
+          onRawBytes?.(nl + 1);
+          yield chunk.subarray(0, nl + 1);
+          return;
+        }
+      }
+      onRawBytes?.(chunk.length);
+      yield chunk;
     }
-    onRawBytes?.(chunk.length);
-    yield chunk;
+  } finally {
+    await handle.close();
   }
 }
 
