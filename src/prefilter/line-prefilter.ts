@@ -1,0 +1,163 @@
+/**
+ * A LinePrefilter built from a Requirement.
+ *
+ * `next()` searches a block for the needles of the requirement's cover (one needle of each `all`, every
+ * needle of each `some`) and for the hazards that could hide one of them: a `\u` escape, a `\/` escape
+ * when a needle holds `/`, and the UTF-8 bytes of the two non-ASCII characters whose lower case is ASCII
+ * (KELVIN SIGN for `k`, U+0130 for `i`) when a case-insensitive needle holds that letter. It is stateless:
+ * the hazards are searched only before the first needle found, so the calls over one block scan each byte
+ * a bounded number of times.
+ *
+ * `line()` accepts a line holding any hazard of the requirement; otherwise it evaluates the whole formula
+ * on the line's bytes.
+ */
+import {
+  coverOf,
+  describeRequirement,
+  type Needle,
+  needlesOf,
+  type Requirement,
+  someOf,
+} from "./requirement.js";
+import { EscapeFinder, ExactFinder, type Finder, finderFor } from "./search.js";
+
+/** What a line of NDJSON must hold for a query to need it, tested on raw bytes. */
+export interface LinePrefilter {
+  /**
+   * Offset of the first byte of the earliest possible hit in buf[from, end), or -1 when there is none.
+   * Lines of the block containing no hit are skipped unparsed. Runs over whole 1 MiB blocks, not per line.
+   */
+  next(buf: Buffer, from: number, end: number): number;
+  /** The full conservative check of one candidate line buf[start, end) (every required conjunct). */
+  line(buf: Buffer, start: number, end: number): boolean;
+  /** Human description for --explain/--profile, e.g. `contains~ "raw.githubusercontent.com"`. */
+  readonly description: string;
+}
+
+const KELVIN_UTF8 = Uint8Array.of(0xe2, 0x84, 0xaa);
+const CAPITAL_I_DOT_UTF8 = Uint8Array.of(0xc4, 0xb0);
+const SLASH = 0x2f;
+
+/** The hazard searches that could hide one of these needles. */
+function hazardFinders(needles: readonly Needle[]): Finder[] {
+  const out: Finder[] = [new EscapeFinder("u")];
+  if (needles.some((n) => n.bytes.includes(SLASH))) out.push(new EscapeFinder("/"));
+  const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
+  if (ciLetter("k")) out.push(new ExactFinder(KELVIN_UTF8));
+  if (ciLetter("i")) out.push(new ExactFinder(CAPITAL_I_DOT_UTF8));
+  return out;
+}
+
+type LineTest = (buf: Buffer, start: number, end: number) => boolean;
+
+/** The formula as a closure over one line's bytes (`some` of several needles is one search). */
+function compileTest(r: Requirement): LineTest {
+  switch (r.kind) {
+    case "any":
+      return () => true;
+    case "needle": {
+      const f = finderFor([r.needle]);
+      return (buf, start, end) => f.find(buf, start, end) >= 0;
+    }
+    case "all": {
+      const parts = r.parts.map(compileTest);
+      return (buf, start, end) => {
+        for (const p of parts) if (!p(buf, start, end)) return false;
+        return true;
+      };
+    }
+    case "some": {
+      const needles: Needle[] = [];
+      const others: LineTest[] = [];
+      for (const p of r.parts) {
+        if (p.kind === "needle") needles.push(p.needle);
+        else others.push(compileTest(p));
+      }
+      if (needles.length > 0) {
+        const f = finderFor(needles);
+        others.unshift((buf, start, end) => f.find(buf, start, end) >= 0);
+      }
+      return (buf, start, end) => {
+        for (const p of others) if (p(buf, start, end)) return true;
+        return false;
+      };
+    }
+  }
+}
+
+/** A prefilter keeping the lines that may satisfy `requirement`. */
+export class RequirementPrefilter implements LinePrefilter {
+  readonly description: string;
+  private readonly cover: Finder;
+  private readonly coverHazards: readonly Finder[];
+  private readonly lineHazards: readonly Finder[];
+  private readonly test: LineTest;
+
+  constructor(readonly requirement: Requirement) {
+    const cover = coverOf(requirement);
+    if (!cover) throw new Error("a prefilter needs a requirement");
+    this.cover = finderFor(cover);
+    this.coverHazards = hazardFinders(cover);
+    this.lineHazards = hazardFinders(needlesOf(requirement));
+    this.test = compileTest(requirement);
+    const searched =
+      cover.length === 1
+        ? describeRequirement({ kind: "needle", needle: cover[0] })
+        : `${cover.length} literals`;
+    this.description =
+      requirement.kind === "needle" ? searched : `${describeRequirement(requirement)} [search: ${searched}]`;
+  }
+
+  next(buf: Buffer, from: number, end: number): number {
+    let best = this.cover.find(buf, from, end);
+    let limit = best < 0 ? end : best;
+    for (const h of this.coverHazards) {
+      // A hazard only matters before the first needle: search no further than that.
+      const at = h.find(buf, from, limit);
+      if (at >= 0) {
+        best = at;
+        limit = at;
+      }
+    }
+    return best;
+  }
+
+  line(buf: Buffer, start: number, end: number): boolean {
+    for (const h of this.lineHazards) if (h.find(buf, start, end) >= 0) return true;
+    return this.test(buf, start, end);
+  }
+}
+
+/** A prefilter for `requirement`, or undefined when it requires nothing. */
+export function prefilterFor(requirement: Requirement): LinePrefilter | undefined {
+  return requirement.kind === "any" ? undefined : new RequirementPrefilter(requirement);
+}
+
+/** A line is needed when any of the queries may need it: undefined if any input is undefined. */
+export function unionPrefilters(filters: readonly (LinePrefilter | undefined)[]): LinePrefilter | undefined {
+  if (filters.length === 0) return undefined;
+  const defined: LinePrefilter[] = [];
+  for (const f of filters) {
+    if (f === undefined) return undefined;
+    defined.push(f);
+  }
+  if (defined.length === 1) return defined[0];
+  if (defined.every((f) => f instanceof RequirementPrefilter)) {
+    return prefilterFor(someOf(defined.map((f) => (f as RequirementPrefilter).requirement)));
+  }
+  return {
+    description: `some(${defined.map((f) => f.description).join(", ")})`,
+    next(buf, from, end) {
+      let best = -1;
+      for (const f of defined) {
+        const at = f.next(buf, from, best < 0 ? end : best);
+        if (at >= 0 && (best < 0 || at < best)) best = at;
+      }
+      return best;
+    },
+    line(buf, start, end) {
+      for (const f of defined) if (f.line(buf, start, end)) return true;
+      return false;
+    },
+  };
+}

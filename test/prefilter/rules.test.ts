@@ -1,0 +1,276 @@
+/** One test per prefilter rule: what is required, what is not, and the escapes and case traps. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compileEql } from "../../src/eql/index.js";
+import { compileKqlAst, parseKql } from "../../src/kql/index.js";
+import type { LinePrefilter } from "../../src/prefilter/index.js";
+import { prefilterForEql, prefilterForKql, unionPrefilters } from "../../src/prefilter/index.js";
+import { parseMapping, type Schema } from "../../src/schema/index.js";
+import { differential, keptLines } from "./harness.js";
+
+function eql(text: string, options: Parameters<typeof prefilterForEql>[1] = {}): LinePrefilter | undefined {
+  return prefilterForEql(compileEql(text, options).query, options);
+}
+function kql(text: string, options: { caseInsensitive?: boolean } = {}): LinePrefilter | undefined {
+  return prefilterForKql(parseKql(text), options);
+}
+function accepts(pf: LinePrefilter | undefined, line: string): boolean {
+  if (!pf) return true;
+  return keptLines(pf, [line])[0];
+}
+/** The query's hits are the same with the prefilter, and it has at least one. */
+function sameHitsEql(text: string, lines: string[], options = {}): void {
+  const q = compileEql(text, options);
+  const r = differential(q, prefilterForEql(q.query, options), lines);
+  assert.ok(r.all.length > 0, `${text}: the test needs a hit`);
+  assert.deepEqual(r.filtered, r.all, text);
+}
+function sameHitsKql(text: string, lines: string[], options: { caseInsensitive?: boolean } = {}): void {
+  const ast = parseKql(text);
+  const q = compileKqlAst(ast, options, text);
+  const r = differential(q, prefilterForKql(ast, options), lines);
+  assert.ok(r.all.length > 0, `${text}: the test needs a hit`);
+  assert.deepEqual(r.filtered, r.all, text);
+}
+
+const DNS = (name: string, category = '"network"') =>
+  `{"event":{"category":[${category}]},"dns":{"question":{"name":${name}}}}`;
+
+test("a selective `:` needs the value in some letter case and the category", () => {
+  const pf = eql('network where dns.question.name : "raw.githubusercontent.com"');
+  assert.ok(pf);
+  assert.match(pf.description, /contains~ "\\"raw\.githubusercontent\.com\\""/);
+  assert.equal(accepts(pf, DNS('"RAW.GitHubUserContent.COM"')), true);
+  assert.equal(accepts(pf, DNS('"example.com"')), false);
+  assert.equal(accepts(pf, DNS('"raw.githubusercontent.com"', '"process"')), false);
+  assert.equal(accepts(pf, DNS('"raw.githubusercontent.com.evil"')), false, "`:` without * is whole-value");
+});
+
+test("JSON escapes that can hide a literal keep the line", () => {
+  const pf = eql('network where dns.question.name : "raw.githubusercontent.com"');
+  assert.equal(accepts(pf, DNS('"raw.githubuserc\\u006Fntent.com"')), true);
+  sameHitsEql('network where dns.question.name : "raw.githubusercontent.com"', [
+    DNS('"raw.githubuserc\\u006fntent.com"'),
+    DNS('"\\u0072aw.githubusercontent.com"', '"netw\\u006frk"'),
+  ]);
+  // `\/` matters only to a literal holding `/`.
+  const slash = eql('any where url.path == "/a/b"');
+  assert.equal(accepts(slash, '{"url":{"path":"\\/a\\/b"}}'), true);
+  assert.equal(accepts(eql('any where url.path == "ab"'), '{"url":{"path":"\\/a\\/b"}}'), false);
+  // `\\u` is an escaped backslash then `u`, not a `\u` escape.
+  assert.equal(accepts(pf, DNS('"C:\\\\users"')), false);
+  assert.equal(accepts(pf, DNS('"C:\\\\\\u0041"')), true);
+});
+
+test("literals holding quotes, backslashes and control characters", () => {
+  sameHitsEql('any where file.path == "C:\\\\Windows\\\\a.dll"', [
+    '{"file":{"path":"C:\\\\Windows\\\\a.dll"}}',
+  ]);
+  sameHitsEql('any where x.v == "say \\"hi\\""', ['{"x":{"v":"say \\"hi\\""}}']);
+  sameHitsEql('any where x.v == "a\\tb"', ['{"x":{"v":"a\\tb"}}', '{"x":{"v":"a\\u0009b"}}']);
+  const pf = eql('any where x.v == "a\\tbcdef"');
+  assert.ok(pf);
+  assert.equal(accepts(pf, '{"x":{"v":"zzz"}}'), false);
+});
+
+test("non-ASCII: exact literals use UTF-8 bytes; case-insensitive ones only their ASCII runs", () => {
+  sameHitsEql('any where x.v == "café au lait"', [
+    '{"x":{"v":"café au lait"}}',
+    '{"x":{"v":"caf\\u00e9 au lait"}}',
+  ]);
+  sameHitsEql('any where x.v : "café au lait"', ['{"x":{"v":"CAFÉ AU LAIT"}}']);
+  // Invalid UTF-8 decodes to U+FFFD, which the raw line does not hold.
+  const bad = Buffer.concat([Buffer.from('{"x":{"v":"a'), Buffer.from([0xff]), Buffer.from('b"}}')]);
+  const replaced = eql('any where x.v == "a\uFFFDb"');
+  assert.ok(replaced);
+  assert.ok(replaced.next(bad, 0, bad.length) >= 0);
+  assert.equal(replaced.line(bad, 0, bad.length), true);
+  // KELVIN SIGN lower-cases to `k`; U+0130 to `i` and a combining dot.
+  sameHitsEql('any where x.v : "kelvin"', ['{"x":{"v":"\u212Aelvin"}}']);
+  sameHitsKql("x.v: kelvin", ['{"x":{"v":"\u212Aelvin"}}']);
+  sameHitsKql("x.v: *stanbul*", ['{"x":{"v":"\u0130stanbul"}}']);
+  sameHitsKql("x.v: *xi*", ['{"x":{"v":"X\u0130Z"}}']);
+  sameHitsEql('any where stringContains~(x.v, "xi")', ['{"x":{"v":"X\u0130Z"}}']);
+  const pf = eql('any where x.v : "kelvin"');
+  assert.equal(accepts(pf, '{"x":{"v":"\u212Aelvin"}}'), true);
+  assert.equal(accepts(pf, '{"x":{"v":"elvin"}}'), false);
+});
+
+test("numbers and booleans whose JSON text differs from the compared text", () => {
+  // A keyword comparison sees String(100) for the JSON number 1e2, and "true" for true.
+  sameHitsEql('any where x.note : "100"', ['{"x":{"note":1e2}}']);
+  sameHitsEql('any where x.note == "100"', ['{"x":{"note":100.0}}']);
+  sameHitsEql('any where x.note : "1*"', ['{"x":{"note":1e2}}']);
+  sameHitsEql('any where x.note : "Infinity"', ['{"x":{"note":1e400}}']);
+  sameHitsEql('any where x.note : "tr*"', ['{"x":{"note":true}}']);
+  sameHitsEql('any where x.note : "TRUE"', ['{"x":{"note":true}}']);
+  sameHitsKql("x.note: 100", ['{"x":{"note":1e2}}']);
+  sameHitsKql('x.note: "2024-01-01"', ['{"x":{"note":"2024-01-01T00:00:00Z"}}']);
+});
+
+test("what requires nothing: not, !=, not in, null checks, numbers, regex, field-to-field", () => {
+  for (const q of [
+    'any where not process.name == "a.exe"',
+    'any where process.name != "a.exe"',
+    'any where process.name not in ("a.exe", "b.exe")',
+    "any where process.name == null",
+    "any where ?process.name != null",
+    "any where process.pid > 4",
+    'any where process.name regex "cmd.*"',
+    "any where add(process.pid, 1) == 5",
+    "any where length(process.name) > 3",
+    'any where process.name : "a.exe" or process.pid == 4',
+    "any where true",
+  ]) {
+    assert.equal(eql(q), undefined, q);
+  }
+  for (const q of [
+    "not process.name: a",
+    "process.pid > 4",
+    "process.name: *",
+    '@timestamp < "2024-01-01"',
+    "a or x.n: 5",
+  ]) {
+    assert.equal(kql(q), undefined, q);
+  }
+  // `any where` with a requirement, and a category alone.
+  assert.ok(eql('any where process.name == "a.exe"'));
+  assert.ok(eql("process where true"));
+});
+
+test("a null_value mapping makes equality require nothing (an explicit null is indexed as that value)", () => {
+  // parseMapping does not keep null_value (yet); the evaluator honours it when a schema gives it.
+  const info = { type: "keyword", nullValue: "N/A" };
+  const schema: Schema = {
+    lookup: (f) => (f === "x.v" ? info : undefined),
+    resolveAlias: (f) => f,
+    fieldNames: () => ["x.v"],
+  };
+  assert.equal(eql('any where x.v == "N/A"', { schema }), undefined);
+  sameHitsEql('any where x.v == "N/A"', ['{"x":{"v":null}}'], { schema });
+});
+
+test("the event category uses the category field as mapped, through an alias", () => {
+  const schema = parseMapping(
+    JSON.stringify({
+      properties: {
+        event_type: { type: "keyword" },
+        event: { properties: { category: { type: "alias", path: "event_type" } } },
+      },
+    }),
+  );
+  const pf = eql("process where true", { schema });
+  assert.ok(pf);
+  sameHitsEql("process where true", ['{"event_type":"process"}', '{"event_type":"file"}'], { schema });
+  assert.equal(accepts(pf, '{"event_type":"file"}'), false);
+  // Exact case: the evaluator compares categories exactly.
+  assert.equal(accepts(eql("process where true"), '{"event":{"category":"Process"}}'), false);
+});
+
+test("sequences and samples: a line matters to any stage, to until and to a missing stage", () => {
+  const seq =
+    'sequence by host.id with maxspan=1h [process where process.name == "a.exe"] ![file where file.name == "gone.txt"] [network where dns.question.name : "c2.example"] until [process where process.name == "stop.exe"]';
+  const pf = eql(seq);
+  assert.ok(pf);
+  for (const line of [
+    '{"event":{"category":"process"},"process":{"name":"a.exe"}}',
+    '{"event":{"category":"file"},"file":{"name":"gone.txt"}}',
+    '{"event":{"category":"network"},"dns":{"question":{"name":"C2.example"}}}',
+    '{"event":{"category":"process"},"process":{"name":"stop.exe"}}',
+  ])
+    assert.equal(accepts(pf, line), true, line);
+  assert.equal(accepts(pf, '{"event":{"category":"process"},"process":{"name":"b.exe"}}'), false);
+  const ts = (i: number) => `"@timestamp":"2024-01-01T00:00:0${i}Z","host":{"id":"h"}`;
+  sameHitsEql(
+    'sequence by host.id [process where process.name == "a.exe"] [network where true] until [file where file.name == "x"]',
+    [
+      `{${ts(1)},"event":{"category":"process"},"process":{"name":"a.exe"}}`,
+      `{${ts(2)},"event":{"category":"file"},"file":{"name":"y"}}`,
+      `{${ts(3)},"event":{"category":"network"}}`,
+    ],
+  );
+  // One stage without a requirement: no prefilter.
+  assert.equal(eql('sequence [process where process.name == "a"] [any where true]'), undefined);
+  assert.ok(eql('sample by host.id [process where process.name == "a"] [file where file.name == "b"]'));
+});
+
+test("KQL: keyword is exact, text fields and free text are analysed, wildcards keep their literal runs", () => {
+  const exact = kql("process.name: cmd.exe");
+  assert.equal(accepts(exact, '{"process":{"name":"cmd.exe"}}'), true);
+  assert.equal(accepts(exact, '{"process":{"name":"CMD.EXE"}}'), false);
+  assert.equal(
+    accepts(kql("process.name: cmd.exe", { caseInsensitive: true }), '{"process":{"name":"CMD.EXE"}}'),
+    true,
+  );
+  // `message` is a text field: any token in any case.
+  const text = kql("message: Hello-World");
+  assert.equal(accepts(text, '{"message":"say HELLO there"}'), true);
+  assert.equal(accepts(text, '{"message":"nothing"}'), false);
+  sameHitsKql("message: Hello-World", ['{"message":"say HELLO there"}']);
+  sameHitsKql('message: "hello world"', ['{"message":"Hello, World"}']);
+  sameHitsKql("HELLO", ['{"x":{"note":"hello"}}']);
+  const wild = kql("process.name: *cmd*.exe");
+  assert.equal(accepts(wild, '{"process":{"name":"xcmdy.exe"}}'), true);
+  assert.equal(accepts(wild, '{"process":{"name":"xcmdy.exe.bak"}}'), false);
+  sameHitsKql("x.note: Hel*", ['{"x":{"note":"HELLO WORLD"}}']);
+});
+
+test("many literals: a 1,000-domain list is one search and keeps exactly the right lines", () => {
+  const domains = Array.from({ length: 1000 }, (_, i) => `d${i}.bad${i % 7}.example`);
+  const pf = eql(`network where dns.question.name : (${domains.map((d) => `"${d}"`).join(", ")})`);
+  assert.ok(pf);
+  assert.match(pf.description, /1000 literals|some of 1000/);
+  assert.equal(accepts(pf, DNS('"D999.BAD5.example"')), true);
+  assert.equal(accepts(pf, DNS('"d1000.bad6.example"')), false);
+  assert.equal(accepts(pf, DNS('"xd999.bad5.example"')), false);
+  const k = kql(`dns.question.name: (${domains.slice(0, 50).join(" or ")})`);
+  assert.ok(k);
+  assert.equal(accepts(k, DNS('"d49.bad0.example"')), true);
+  assert.equal(accepts(k, DNS('"d50.bad1.example"')), false);
+});
+
+test("the rarest conjunct is searched; the others are verified on the line", () => {
+  const pf = eql(
+    'process where process.name : "3CXDesktopApp.exe" and dns.question.name : "raw.githubusercontent.com"',
+  );
+  assert.ok(pf);
+  assert.match(pf.description, /search: contains~ "\\"raw\.githubusercontent\.com\\""/);
+  assert.equal(
+    accepts(pf, '{"event":{"category":"process"},"dns":{"question":{"name":"raw.githubusercontent.com"}}}'),
+    false,
+  );
+});
+
+test("union: undefined if any input is undefined; otherwise a line any query needs", () => {
+  const a = eql('process where process.name == "a.exe"');
+  const b = eql('file where file.name == "b.txt"');
+  assert.equal(unionPrefilters([a, undefined]), undefined);
+  const u = unionPrefilters([a, b]);
+  assert.ok(u);
+  assert.equal(accepts(u, '{"event":{"category":"file"},"file":{"name":"b.txt"}}'), true);
+  assert.equal(accepts(u, '{"event":{"category":"process"},"process":{"name":"a.exe"}}'), true);
+  assert.equal(accepts(u, '{"event":{"category":"process"},"process":{"name":"c.exe"}}'), false);
+});
+
+test("next() finds the earliest hit, with every byte offset of a block, and stays linear on hostile input", () => {
+  const pf = eql('any where x.v : ("*cabdab*", "*bcabda*", "*abcabd*")');
+  assert.ok(pf);
+  const line = Buffer.from('{"x":{"v":"zzabcabdabzz"}}\n');
+  assert.equal(pf.next(line, 0, line.length), line.indexOf("abcabd"));
+  assert.equal(pf.next(line, line.indexOf("abcabd") + 1, line.length), line.indexOf("bcabda"));
+  assert.equal(pf.next(line, 0, line.indexOf("abcabd") + 5), -1);
+  // 8 MiB of near-misses and backslash runs: must finish quickly.
+  const hostile = Buffer.alloc(8 << 20);
+  for (let i = 0; i < hostile.length; i++) hostile[i] = i % 97 === 0 ? 0x5c : "abcab"[i % 5].charCodeAt(0);
+  const t0 = Date.now();
+  let from = 0;
+  let found = 0;
+  while (from < hostile.length) {
+    const at = pf.next(hostile, from, hostile.length);
+    if (at < 0) break;
+    found++;
+    from = at + 1;
+  }
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  assert.ok(found >= 0);
+});
