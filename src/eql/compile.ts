@@ -16,7 +16,7 @@
  * `x == null` / `x != null` (either side) are existence checks in both modes.
  */
 import { QuarryError, type Span } from "../diagnostics/index.js";
-import { compileField, type FieldGetter } from "../events/field-access.js";
+import { compileField, compileFieldTester, type FieldGetter } from "../events/field-access.js";
 import type { JsonObject, JsonValue } from "../events/types.js";
 import type { FieldInfo, Schema } from "../schema/index.js";
 import {
@@ -49,7 +49,7 @@ import {
   toDouble,
   toInteger,
 } from "./values.js";
-import { compileWildcard, foldCase, hasWildcard } from "./wildcard.js";
+import { compileWildcard, foldCase, foldedEquals, hasWildcard, type WildcardMatcher } from "./wildcard.js";
 
 export type DocFn<T> = (doc: JsonObject) => T;
 
@@ -133,59 +133,6 @@ export function indexedValues(field: ResolvedField): DocFn<Indexed[]> {
 }
 
 /**
- * Visit every value of a field without allocating (nested objects, dotted keys, arrays flattened,
- * nulls skipped: the resolution `compileField` documents). `visit` returns true to stop; the visitor
- * returns true when a visit did.
- */
-export type ValueVisitor = (doc: JsonObject, visit: (value: JsonValue) => boolean) => boolean;
-
-export function compileVisitor(path: string): ValueVisitor {
-  const segments = path.split(".");
-  const n = segments.length;
-  if (n === 1) {
-    return (doc, visit) => {
-      const v = doc[path];
-      if (v === undefined || v === null || !Object.hasOwn(doc, path)) return false;
-      if (Array.isArray(v)) return visitArray(v, visit);
-      return visit(v);
-    };
-  }
-  const keys: string[][] = [];
-  for (let i = 0; i < n; i++) {
-    const row: string[] = [];
-    for (let j = i + 1; j <= n; j++) row[j] = segments.slice(i, j).join(".");
-    keys[i] = row;
-  }
-  const walk = (node: JsonValue, at: number, visit: (value: JsonValue) => boolean): boolean => {
-    if (node === null) return false;
-    if (Array.isArray(node)) {
-      for (const element of node) if (walk(element, at, visit)) return true;
-      return false;
-    }
-    if (at === n) return visit(node);
-    if (typeof node !== "object" || typeof node === "bigint") return false;
-    const row = keys[at];
-    for (let j = at + 1; j <= n; j++) {
-      const key = row[j];
-      const child = (node as JsonObject)[key];
-      if (child !== undefined && Object.hasOwn(node, key) && walk(child, j, visit)) return true;
-    }
-    return false;
-  };
-  return (doc, visit) => walk(doc, 0, visit);
-}
-
-function visitArray(values: readonly JsonValue[], visit: (value: JsonValue) => boolean): boolean {
-  for (const v of values) {
-    if (v === null) continue;
-    if (Array.isArray(v)) {
-      if (visitArray(v, visit)) return true;
-    } else if (visit(v)) return true;
-  }
-  return false;
-}
-
-/**
  * True when some value of the field passes. Raw strings of keyword (or dynamically typed) fields go
  * straight to `onString` (no per-value allocation); other values are indexed first.
  */
@@ -199,7 +146,7 @@ export function anyValue(
     const values = indexedValues(field);
     return (doc) => values(doc).some(onIndexed);
   }
-  const visitor = compileVisitor(field.path);
+  const visitor = compileFieldTester(field.path);
   const { kind, dateParser } = field;
   const index = dateParser
     ? (v: JsonValue): Indexed | undefined => {
@@ -220,6 +167,9 @@ export function anyValue(
       };
   return (doc) => visitor(doc, visit);
 }
+
+const isIndexed = (_x: Indexed): boolean => true;
+const isString = (_s: string): boolean => true;
 
 /** True when the path holds an explicit null (or an array with one): where `null_value` applies. */
 function rawGetter(path: string): DocFn<boolean> {
@@ -445,12 +395,40 @@ function hintOf(kind: FieldKind): NumericHint {
 function fieldValue(field: ResolvedField): CompiledValue {
   if (field.absent) return constant(null);
   const values = indexedValues(field);
-  const fn: DocFn<Scalar> = (doc) => {
+  const smallest: DocFn<Scalar> = (doc) => {
     const all = values(doc);
     if (all.length === 0) return null;
     let best = all[0];
     for (let i = 1; i < all.length; i++) if (compareIndexed(all[i], best) < 0) best = all[i];
     return indexedScalar(best);
+  };
+  if (field.nullValue !== undefined) return { fn: smallest, hint: hintOf(field.kind), isConstant: false };
+  // The common case, a single value, is read without building the list.
+  const tester = compileFieldTester(field.path);
+  const { kind, dateParser } = field;
+  const strings = kind === "keyword" || kind === "dynamic";
+  let first: JsonValue | undefined;
+  let count = 0;
+  const visit = (v: JsonValue): boolean => {
+    if (count++ === 0) first = v;
+    return count > 1;
+  };
+  const fn: DocFn<Scalar> = (doc) => {
+    count = 0;
+    first = undefined;
+    tester(doc, visit);
+    const n = count;
+    const v = first;
+    first = undefined;
+    if (n === 0 || v === undefined) return null;
+    if (n > 1) return smallest(doc);
+    if (strings && typeof v === "string") return v;
+    if (dateParser) {
+      const d = dateParser(v);
+      return d === undefined ? null : formatDateNanos(d);
+    }
+    const x = indexValue(kind, v);
+    return x === undefined ? null : indexedScalar(x);
   };
   return { fn, hint: hintOf(field.kind), isConstant: false };
 }
@@ -601,13 +579,34 @@ export class ExpressionCompiler {
           e.canonicalName,
           args.map((a) => a.hint),
         );
+        // One argument array per call site, refilled per event: implementations never keep it, and
+        // arguments are computed before it is filled, so a nested call of the same site cannot clash.
         if (fns.length === 1) {
           const f0 = fns[0];
-          return { fn: (doc) => impl([f0(doc)]), hint, isConstant: false };
+          const buffer: Scalar[] = [null];
+          return {
+            fn: (doc) => {
+              buffer[0] = f0(doc);
+              return impl(buffer);
+            },
+            hint,
+            isConstant: false,
+          };
         }
         if (fns.length === 2) {
           const [f0, f1] = fns;
-          return { fn: (doc) => impl([f0(doc), f1(doc)]), hint, isConstant: false };
+          const buffer: Scalar[] = [null, null];
+          return {
+            fn: (doc) => {
+              const a = f0(doc);
+              const b = f1(doc);
+              buffer[0] = a;
+              buffer[1] = b;
+              return impl(buffer);
+            },
+            hint,
+            isConstant: false,
+          };
         }
         return { fn: (doc) => impl(fns.map((f) => f(doc))), hint, isConstant: false };
       }
@@ -650,8 +649,7 @@ export class ExpressionCompiler {
     if (e.kind === "field") {
       const field = resolveField(e, this.context);
       if (field.absent) return () => false;
-      const values = indexedValues(field);
-      return (doc) => values(doc).length > 0;
+      return anyValue(field, isIndexed, isString);
     }
     const v = this.value(e).fn;
     return (doc) => v(doc) !== null;
@@ -659,32 +657,40 @@ export class ExpressionCompiler {
 
   /** The string test of a `:`/`like`/`regex` with constant patterns; null when every pattern is null. */
   private matchTest(e: MatchPredicate): ((text: string) => boolean) | null {
-    const tests: ((text: string) => boolean)[] = [];
+    // Wildcards test a value folded once per value (not once per pattern); regexes fold themselves.
+    const wildcards: WildcardMatcher[] = [];
+    const regexes: ((text: string) => boolean)[] = [];
     const equals = new Set<string>();
     const ci = e.caseInsensitive;
     for (const p of e.patterns) {
       if (p.kind === "null") continue;
       const text = p.kind === "string" ? p.value : p.kind === "number" ? p.text : String(p.value);
       if (e.operator === "regex" || e.operator === "regex~") {
-        tests.push(compileLuceneRegex(text, { caseInsensitive: ci, span: p.span }).test);
+        regexes.push(compileLuceneRegex(text, { caseInsensitive: ci, span: p.span }).test);
       } else if (hasWildcard(text)) {
-        tests.push(compileWildcard(text, ci).test);
+        wildcards.push(compileWildcard(text, ci));
       } else {
         equals.add(ci ? foldCase(text) : text);
       }
     }
-    if (tests.length === 0 && equals.size === 0) return null;
-    if (tests.length === 0) {
+    if (wildcards.length === 0 && regexes.length === 0 && equals.size === 0) return null;
+    if (wildcards.length === 0 && regexes.length === 0) {
       if (equals.size === 1) {
         const [only] = equals;
-        return ci ? (t) => foldCase(t) === only : (t) => t === only;
+        return ci ? (t) => foldedEquals(t, only) : (t) => t === only;
       }
-      return ci ? (t) => equals.has(foldCase(t)) : (t) => equals.has(t);
+      return ci ? lengthFiltered(equals, (t) => equals.has(foldCase(t))) : (t) => equals.has(t);
     }
-    if (equals.size === 0 && tests.length === 1) return tests[0];
+    if (equals.size === 0 && regexes.length === 0 && wildcards.length === 1) return wildcards[0].test;
+    if (equals.size === 0 && wildcards.length === 0 && regexes.length === 1) return regexes[0];
+    const patterns = wildcards.map((w) => w.testFolded);
     return (t) => {
-      if (equals.size > 0 && equals.has(ci ? foldCase(t) : t)) return true;
-      for (const test of tests) if (test(t)) return true;
+      if (equals.size > 0 || patterns.length > 0) {
+        const folded = ci ? foldCase(t) : t;
+        if (equals.has(folded)) return true;
+        for (let i = 0; i < patterns.length; i++) if (patterns[i](folded)) return true;
+      }
+      for (let i = 0; i < regexes.length; i++) if (regexes[i](t)) return true;
       return false;
     };
   }
@@ -821,7 +827,11 @@ export class ExpressionCompiler {
       const strings = new Set(
         constants.filter((c): c is string => typeof c === "string").map((c) => (ci ? foldCase(c) : c)),
       );
-      return anyValue(field, lookup, ci ? (v) => strings.has(foldCase(v)) : (v) => strings.has(v));
+      return anyValue(
+        field,
+        lookup,
+        ci ? lengthFiltered(strings, (v) => strings.has(foldCase(v))) : (v) => strings.has(v),
+      );
     }
     const s = this.value(subject).fn;
     const fns = compiled.map((c) => c.fn);
@@ -840,6 +850,20 @@ export class ExpressionCompiler {
       return false;
     };
   }
+}
+
+/**
+ * A case-insensitive set test that rejects, without folding, a value whose length no member has
+ * (folding keeps the length): most values never pay for the fold.
+ */
+function lengthFiltered(members: ReadonlySet<string>, test: (s: string) => boolean): (s: string) => boolean {
+  const lengths = new Set<number>();
+  for (const m of members) lengths.add(m.length);
+  if (lengths.size === 1) {
+    const [only] = lengths;
+    return (s) => s.length === only && test(s);
+  }
+  return (s) => lengths.has(s.length) && test(s);
 }
 
 /**

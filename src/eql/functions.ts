@@ -206,6 +206,36 @@ function toNumber(source: Scalar, base: Scalar, span?: Span): Scalar {
 }
 
 /**
+ * `s.toLowerCase().startsWith(prefix)` for a lower-cased `prefix`, without lower-casing `s` when the
+ * compared characters are ASCII (lower-casing ASCII is per character and keeps positions).
+ */
+function foldedStartsWith(s: string, prefix: string): boolean {
+  const n = prefix.length;
+  if (s.length < n) return s.toLowerCase().startsWith(prefix);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const p = prefix.charCodeAt(i);
+    if (c >= 128 || p >= 128) return s.toLowerCase().startsWith(prefix);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== p) return false;
+  }
+  return true;
+}
+
+/** `s.toLowerCase().endsWith(suffix)` for a lower-cased `suffix`, ASCII without allocating. */
+function foldedEndsWith(s: string, suffix: string): boolean {
+  const n = suffix.length;
+  const offset = s.length - n;
+  if (offset < 0) return s.toLowerCase().endsWith(suffix);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(offset + i);
+    const p = suffix.charCodeAt(i);
+    if (c >= 128 || p >= 128) return s.toLowerCase().endsWith(suffix);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== p) return false;
+  }
+  return true;
+}
+
+/**
  * The implementation of one function call (name lower-cased). Throws for an unknown name (the
  * verifier reports those before).
  */
@@ -255,20 +285,38 @@ export function buildFunction(context: FunctionContext): FunctionImpl {
         }
         return out;
       };
-    case "endswith":
+    case "endswith": {
+      const constant = context.constants[1];
+      if (ci && typeof constant === "string") {
+        const suffix = lower(constant, true);
+        return ([source]) => {
+          const s = str(source);
+          return s === null ? null : foldedEndsWith(s, suffix);
+        };
+      }
       return ([source, suffix]) => {
         const s = str(source);
         const p = str(suffix);
         if (s === null || p === null) return null;
         return lower(s, ci).endsWith(lower(p, ci));
       };
-    case "startswith":
+    }
+    case "startswith": {
+      const constant = context.constants[1];
+      if (ci && typeof constant === "string") {
+        const prefix = lower(constant, true);
+        return ([source]) => {
+          const s = str(source);
+          return s === null ? null : foldedStartsWith(s, prefix);
+        };
+      }
       return ([source, prefix]) => {
         const s = str(source);
         const p = str(prefix);
         if (s === null || p === null) return null;
         return lower(s, ci).startsWith(lower(p, ci));
       };
+    }
     case "stringcontains":
       return ([source, needle]) => {
         const s = str(source);

@@ -9,9 +9,9 @@
  *   hits.push(...run.finish());
  */
 
-import { compileField } from "../events/field-access.js";
+import { compileField, compileFirstValue } from "../events/field-access.js";
 import { parseTimestamp } from "../events/timestamp.js";
-import type { EventRecord } from "../events/types.js";
+import type { EventRecord, JsonObject } from "../events/types.js";
 import type { CompiledQuery, EventHit, QueryHit, QueryRun, SequenceHit } from "../query/index.js";
 import type { Schema } from "../schema/index.js";
 import { assertNever, type EqlQuery, type EventQuery, type Stage } from "./ast.js";
@@ -21,6 +21,7 @@ import {
   compareIndexed,
   ExpressionCompiler,
   indexedValues,
+  type ResolvedField,
   resolveField,
 } from "./compile.js";
 import { compileKeys } from "./keys.js";
@@ -78,15 +79,15 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
   };
   const compiler = new ExpressionCompiler(context);
   const categoryField = resolveField(options.categoryField ?? "event.category", context);
+  const categoryOf = categoryReader(categoryField, categoriesOf(query));
   const eventFilter = (q: EventQuery): ((event: EventRecord) => boolean) => {
     const condition = compiler.predicate(q.condition);
     if (q.category === null) return (event) => condition(event.source);
-    const category = q.category;
-    const isCategory = anyValue(
-      categoryField,
-      (x) => x.kind === "keyword" && x.v === category,
-      (v) => v === category,
-    );
+    // Reject events of other categories first, with one read of the category field per event shared
+    // by every stage of a sequence or sample.
+    const bit = categoryOf.shared ? categoryOf.bit(q.category) : 0;
+    if (bit !== 0) return (event) => (categoryOf.mask(event) & bit) !== 0 && condition(event.source);
+    const isCategory = categoryOf.own(q.category);
     return (event) => isCategory(event.source) && condition(event.source);
   };
   const steps: LimitStep[] = query.pipes.map((p) => ({ from: p.kind, count: p.count }));
@@ -213,12 +214,75 @@ function sampleRun(collector: SampleCollector, steps: readonly LimitStep[]): Que
 }
 
 function timeReader(field: string): (event: EventRecord) => EventTime | undefined {
-  const getter = compileField(field);
+  const first = compileFirstValue(field);
   return (event) => {
-    const values = getter(event.source);
-    const t = parseTimestamp(values.length > 0 ? values[0] : undefined);
+    const t = parseTimestamp(first(event.source));
     if (!t) return undefined;
     return { nanos: BigInt(t.ms) * 1_000_000n + BigInt(t.nanos), ms: t.ms };
+  };
+}
+
+/** Every category an event query, stage or `until` of the query names. */
+function categoriesOf(query: EqlQuery): string[] {
+  const body = query.body;
+  switch (body.kind) {
+    case "event":
+      return body.category === null ? [] : [body.category];
+    case "sequence":
+    case "sample": {
+      const stages = body.kind === "sequence" && body.until ? [...body.stages, body.until] : body.stages;
+      return stages.flatMap((s) => (s.query.category === null ? [] : [s.query.category]));
+    }
+    default:
+      return assertNever(body);
+  }
+}
+
+/**
+ * The categories of an event as a bit mask over the categories the query names (the first 31 distinct
+ * ones; any further one is tested on its own). The last event's mask is remembered, so the stages of
+ * a sequence or sample read the category field once per event.
+ */
+interface CategoryReader {
+  /** More than one distinct category: stages share one read through `mask`. */
+  readonly shared: boolean;
+  /** The category's bit, or 0 when it has none. */
+  bit(category: string): number;
+  mask(event: EventRecord): number;
+  /** A test of one category, for categories without a bit. */
+  own(category: string): (doc: JsonObject) => boolean;
+}
+
+function categoryReader(field: ResolvedField, categories: readonly string[]): CategoryReader {
+  const bits = new Map<string, number>();
+  for (const c of categories) if (!bits.has(c) && bits.size < 31) bits.set(c, 1 << bits.size);
+  // A few names: comparing strings beats hashing a fresh string for a Map lookup.
+  const names = [...bits.keys()];
+  let mask = 0;
+  const collect = (v: string): boolean => {
+    for (let i = 0; i < names.length; i++) if (v === names[i]) mask |= 1 << i;
+    return false;
+  };
+  const read = anyValue(field, (x) => x.kind === "keyword" && collect(x.v), collect);
+  let lastEvent: EventRecord | undefined;
+  let lastMask = 0;
+  return {
+    shared: names.length > 1,
+    bit: (category) => bits.get(category) ?? 0,
+    mask(event) {
+      if (event === lastEvent) return lastMask;
+      mask = 0;
+      read(event.source);
+      lastEvent = event;
+      lastMask = mask;
+      return mask;
+    },
+    own: (category) =>
+      anyValue(
+        field,
+        (x) => x.kind === "keyword" && x.v === category,
+        (v) => v === category,
+      ),
   };
 }
 

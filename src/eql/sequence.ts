@@ -22,7 +22,8 @@
  * `maxspan`, state older than the span is swept. `maxPendingState` caps the total (QuarryError EQL172).
  */
 import { QuarryError, type Span } from "../diagnostics/index.js";
-import type { EventRecord, JsonObject } from "../events/types.js";
+import { parseJsonLossless } from "../events/json.js";
+import type { EventRecord, JsonObject, Provenance } from "../events/types.js";
 import type { SequenceHit } from "../query/index.js";
 import { compareIndexed } from "./compile.js";
 import type { JoinKey } from "./keys.js";
@@ -85,6 +86,9 @@ interface OutputEntry {
 
 const SWEEP_EVERY = 4096;
 
+/** The empty result, shared (callers only read results). */
+const NO_HITS: SequenceHit[] = [];
+
 export class SequenceMatcher {
   private readonly stages: readonly StagePlan[];
   private readonly missing: readonly boolean[];
@@ -101,6 +105,10 @@ export class SequenceMatcher {
   private pendingCount = 0;
   private trackerCount = 0;
   private index = 0;
+  /** Per distinct stage plan: whether the current event matches it, and its join keys once read. */
+  private readonly matched: boolean[];
+  private readonly keyCache: (JoinKey[] | undefined)[];
+  private doc: JsonObject = {};
 
   constructor(private readonly plan: SequencePlan) {
     this.stages = plan.stages;
@@ -113,45 +121,66 @@ export class SequenceMatcher {
       if (i < 0) i = this.uniquePlans.push(stage) - 1;
       return i;
     });
+    this.matched = this.uniquePlans.map(() => false);
+    this.keyCache = this.uniquePlans.map(() => undefined);
   }
 
   /** Feed one event (in time order); returns the sequences decided so far, in result order. */
   push(event: EventRecord): SequenceHit[] {
-    const time = this.plan.time(event);
-    if (time === undefined) return [];
-    const index = ++this.index;
-    const doc = event.source;
-    const matched = this.uniquePlans.map((p) => p.matches(event));
-    const keysOf = new Map<number, JoinKey[]>();
-    const keysFor = (u: number): JoinKey[] => {
-      let k = keysOf.get(u);
-      if (!k) {
-        k = this.uniquePlans[u].keys(doc);
-        keysOf.set(u, k);
-      }
-      return k;
-    };
-    const completed: Pending[] = [];
-    // Later stages first, so an event matching two consecutive stages never pairs with itself.
-    for (let s = this.stages.length - 1; s >= 0; s--) {
-      if (this.missing[s]) continue;
-      const u = this.uniqueOf[s];
-      if (!matched[u]) continue;
-      for (const key of keysFor(u)) {
-        if (s === this.firstPositive) this.start(s, key, event, time, index, completed);
-        else this.advance(s, key, event, time, completed);
-      }
+    // Most events match no stage: they cost one filter call per distinct stage and nothing else (no
+    // timestamp, no join key, no allocation) unless held sequences or the maxspan sweep need time.
+    const plans = this.uniquePlans;
+    const matched = this.matched;
+    const keyCache = this.keyCache;
+    let any = false;
+    for (let u = 0; u < plans.length; u++) {
+      const m = plans[u].matches(event);
+      matched[u] = m;
+      keyCache[u] = undefined;
+      if (m) any = true;
     }
-    if (this.hasMissing) this.trackMissing(matched, keysFor, time);
-    if (this.plan.until?.matches(event)) {
-      for (const key of this.plan.until.keys(doc)) this.dropKey(key.id);
+    const until = this.plan.until;
+    const untilMatched = until?.matches(event) === true;
+    const index = ++this.index;
+    const sweepDue = this.plan.maxspan !== null && index % SWEEP_EVERY === 0;
+    if (!any && !untilMatched && this.waitingCount === 0 && !sweepDue) return NO_HITS;
+    const time = this.plan.time(event);
+    if (time === undefined) return NO_HITS;
+    const doc = event.source;
+    this.doc = doc;
+    const completed: Pending[] = [];
+    if (any) {
+      // Later stages first, so an event matching two consecutive stages never pairs with itself.
+      for (let s = this.stages.length - 1; s >= 0; s--) {
+        if (this.missing[s]) continue;
+        const u = this.uniqueOf[s];
+        if (!matched[u]) continue;
+        for (const key of this.keysFor(u)) {
+          if (s === this.firstPositive) this.start(s, key, event, time, index, completed);
+          else this.advance(s, key, event, time, completed);
+        }
+      }
+      if (this.hasMissing) this.trackMissing(matched, time);
+    }
+    if (untilMatched && until) {
+      for (const key of until.keys(doc)) this.dropKey(key.id);
     }
     if (completed.length > 1) completed.sort(compareCompleted);
     for (const seq of completed) this.complete(seq);
     if (this.waitingCount > 0) this.expireWaiting(time);
-    if (this.plan.maxspan !== null && index % SWEEP_EVERY === 0) this.sweep(time);
+    if (sweepDue) this.sweep(time);
     this.checkLimit();
-    return this.drain(false);
+    return this.output.length === 0 ? NO_HITS : this.drain(false);
+  }
+
+  /** The join keys of the current event for a distinct stage plan, extracted once per event. */
+  private keysFor(u: number): JoinKey[] {
+    let k = this.keyCache[u];
+    if (k === undefined) {
+      k = this.uniquePlans[u].keys(this.doc);
+      this.keyCache[u] = k;
+    }
+    return k;
   }
 
   /** End of input: every held sequence is decided (no trailing event came). */
@@ -180,7 +209,7 @@ export class SequenceMatcher {
       doomed: false,
       lastLeading: null,
     };
-    seq.events[s] = event;
+    seq.events[s] = s === this.lastPositive ? event : hold(event);
     seq.times[s] = time;
     if (this.missing[0]) {
       for (let m = 0; m < s; m++) {
@@ -214,7 +243,7 @@ export class SequenceMatcher {
       const t = this.before(m, key.id, time.ms);
       if (t && afterMs(t, prevTime.ms)) seq.doomed = true;
     }
-    seq.events[s] = event;
+    seq.events[s] = s === this.lastPositive ? event : hold(event);
     seq.times[s] = time;
     seq.last = time;
     if (s === this.lastPositive) {
@@ -254,11 +283,11 @@ export class SequenceMatcher {
     return t.previous && t.previous.ms < ms ? t.previous : undefined;
   }
 
-  private trackMissing(matched: boolean[], keysFor: (u: number) => JoinKey[], time: EventTime): void {
+  private trackMissing(matched: readonly boolean[], time: EventTime): void {
     for (let m = 0; m < this.stages.length; m++) {
       if (!this.missing[m] || !matched[this.uniqueOf[m]]) continue;
       const trailing = m > this.lastPositive;
-      for (const key of keysFor(this.uniqueOf[m])) {
+      for (const key of this.keysFor(this.uniqueOf[m])) {
         let byKey = this.trackers.get(m);
         if (!byKey) {
           byKey = new Map();
@@ -395,6 +424,51 @@ export class SequenceMatcher {
     this.output.splice(0, i);
     return hits;
   }
+}
+
+/**
+ * A pending sequence's event, held as its text: a parsed document takes several times the memory of
+ * its line, and most partial sequences never complete (a 3-stage rule over a day of endpoint data
+ * holds tens of thousands). The document is parsed again only if the sequence is reported.
+ */
+class HeldEvent implements EventRecord {
+  readonly raw: string;
+  readonly index: string;
+  readonly id: string;
+  readonly provenance: Provenance;
+  readonly seq: number;
+  private parsed: JsonObject | undefined;
+  constructor(event: EventRecord) {
+    this.raw = event.raw;
+    this.index = event.index;
+    this.id = event.id;
+    this.provenance = event.provenance;
+    this.seq = event.seq;
+  }
+  get source(): JsonObject {
+    if (this.parsed === undefined) this.parsed = parseJsonLossless(this.raw) as JsonObject;
+    return this.parsed;
+  }
+  /** Plain data for JSON.stringify and structured clone (getters are not own properties). */
+  toJSON(): EventRecord {
+    return {
+      source: this.source,
+      raw: this.raw,
+      index: this.index,
+      id: this.id,
+      provenance: this.provenance,
+      seq: this.seq,
+    };
+  }
+}
+
+/**
+ * The form a pending sequence keeps an event in: its text when the text is the document (events
+ * from the reader), else the event itself (callers that build events without their text).
+ */
+function hold(event: EventRecord): EventRecord {
+  if (event instanceof HeldEvent || event.raw.length === 0) return event;
+  return new HeldEvent(event);
 }
 
 /** `t` is after millisecond `ms` as Elasticsearch's `range: {gt: ms}` sees it (sub-millisecond counts). */

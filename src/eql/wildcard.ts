@@ -15,6 +15,11 @@ export interface WildcardMatcher {
   readonly pattern: string;
   readonly caseInsensitive: boolean;
   test(value: string): boolean;
+  /**
+   * `test` for a value already passed through `foldCase` (when case-insensitive): a list of patterns
+   * folds each value once, not once per pattern.
+   */
+  testFolded(folded: string): boolean;
 }
 
 /**
@@ -32,6 +37,28 @@ export function foldCase(value: string): string {
     out += l.length === 1 ? l : c;
   }
   return out;
+}
+
+/**
+ * `foldCase(value) === folded` without allocating for ASCII text (the common case): `folded` must
+ * already be folded. Folding keeps the length, so unequal lengths reject at once.
+ */
+export function foldedEquals(value: string, folded: string): boolean {
+  const n = value.length;
+  if (n !== folded.length) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    const f = folded.charCodeAt(i);
+    if (c === f) continue;
+    if (c >= 65 && c <= 90) {
+      if (c + 32 === f) continue;
+      return false;
+    }
+    // Another ASCII character folds to itself; beyond ASCII, take the general rule.
+    if (c < 128) return false;
+    return foldCase(value) === folded;
+  }
+  return true;
 }
 
 const QUESTION = 63;
@@ -56,21 +83,25 @@ export function compileWildcard(pattern: string, caseInsensitive: boolean): Wild
   const fold = caseInsensitive ? foldCase : (s: string) => s;
   if (segments.length === 1) {
     const only = segments[0];
+    const testFolded = only.hasAny
+      ? (value: string) => matchAt(only.text, value, 0) === value.length
+      : (value: string) => value === only.text;
     const test = only.hasAny
-      ? (raw: string) => {
-          const value = fold(raw);
-          return matchAt(only.text, value, 0) === value.length;
-        }
-      : (value: string) => fold(value) === only.text;
-    return { pattern, caseInsensitive, test };
+      ? (raw: string) => testFolded(fold(raw))
+      : caseInsensitive
+        ? (raw: string) => foldedEquals(raw, only.text)
+        : testFolded;
+    return { pattern, caseInsensitive, test, testFolded };
   }
   const first = segments[0];
   const last = segments[segments.length - 1];
   const middle = segments.slice(1, -1).filter((s) => s.text.length > 0);
   // Fast path: `*foo*`, `foo*`, `*foo`, `foo*bar` without `?`.
   const plain = !first.hasAny && !last.hasAny && middle.every((s) => !s.hasAny);
-  const test = (raw: string): boolean => {
-    const value = fold(raw);
+  const minLength = segments.reduce((n, s) => n + s.text.length, 0);
+  const testFolded = (value: string): boolean => {
+    // Folding keeps the length, and `?` matches at least one unit: too short never matches.
+    if (value.length < minLength) return false;
     let start: number;
     if (first.text.length === 0) start = 0;
     else if (!first.hasAny) {
@@ -104,7 +135,8 @@ export function compileWildcard(pattern: string, caseInsensitive: boolean): Wild
     }
     return at <= end;
   };
-  return { pattern, caseInsensitive, test };
+  const test = caseInsensitive ? (raw: string) => testFolded(fold(raw)) : testFolded;
+  return { pattern, caseInsensitive, test, testFolded };
 }
 
 function isHigh(c: number): boolean {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { isQuarryError } from "../../src/diagnostics/index.js";
 import { compileLuceneRegex } from "../../src/eql/lucene-regex.js";
 import { compileWildcard } from "../../src/eql/wildcard.js";
+import fc from "../fc.js";
 
 test("wildcards: * and ?, no escapes, anchored", () => {
   const cases: [string, string, boolean][] = [

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { isQuarryError } from "../../src/diagnostics/index.js";
 import { parseEql, parseEqlExpression } from "../../src/eql/parser.js";
 import { printExpression, printQuery } from "../../src/eql/printer.js";
 import { verifyEql } from "../../src/eql/verifier.js";
+import fc from "../fc.js";
 import { strip } from "./helpers.js";
 
 /** Parse, and on failure require a QuarryError (never a TypeError, RangeError, ...). */
