@@ -101,9 +101,11 @@ function buildTester(path: string): FieldTester {
   const n = segments.length;
   if (n === 1) {
     const key = path;
+    if (key === "__proto__")
+      return (doc, test) => Object.hasOwn(doc, key) && testFlat(doc[key] as JsonValue, test);
     return (doc, test) => {
       const value = doc[key];
-      return value !== undefined && Object.hasOwn(doc, key) && testFlat(value, test);
+      return value !== undefined && isOwnJsonValue(value) && testFlat(value, test);
     };
   }
   const keys: string[][] = [];
@@ -124,11 +126,22 @@ function buildTester(path: string): FieldTester {
     for (let j = at + 1; j <= n; j++) {
       const key = row[j];
       const child = (node as JsonObject)[key];
-      if (child !== undefined && Object.hasOwn(node, key) && resolve(child, j, test)) return true;
+      if (child === undefined) continue;
+      const own = key === "__proto__" ? Object.hasOwn(node, key) : isOwnJsonValue(child);
+      if (own && resolve(child, j, test)) return true;
     }
     return false;
   };
   return (doc, test) => resolve(doc, 0, test);
+}
+
+/**
+ * Whether a value read by key from a parsed document is the document's own: what objects inherit from
+ * Object.prototype is a function (`constructor`, `toString`, ...) except through `__proto__`, which callers
+ * check with Object.hasOwn, and JSON never holds a function. Saves an Object.hasOwn per path step.
+ */
+function isOwnJsonValue(value: unknown): boolean {
+  return typeof value !== "function";
 }
 
 /** Reads the first value of a field (as `compileField(path)(doc)[0]`) without allocating. */
