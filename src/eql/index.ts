@@ -137,6 +137,8 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
         shape: "sequence",
         needsTimeOrder: true,
         fields: [...context.fields],
+        // Only events that match a stage (missing-event stages included) or `until` move a sequence.
+        relevant: anyMatches([...new Set([...stages, ...(until ? [until] : [])])].map((p) => p.matches)),
         start: () => sequenceRun(new SequenceMatcher(plan), steps),
       };
     }
@@ -160,6 +162,7 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
         // Elasticsearch samples in index order; no timestamp is needed.
         needsTimeOrder: false,
         fields: [...context.fields],
+        relevant: anyMatches(stages.map((stage) => stage.matches)),
         // Elasticsearch applies `size` to samples from the head whatever the result position.
         start: () => sampleRun(new SampleCollector(plan), sampleSteps),
       };
@@ -167,6 +170,13 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
     default:
       return assertNever(body);
   }
+}
+
+function anyMatches(filters: readonly ((event: EventRecord) => boolean)[]): (event: EventRecord) => boolean {
+  return (event) => {
+    for (let i = 0; i < filters.length; i++) if (filters[i](event)) return true;
+    return false;
+  };
 }
 
 function eventRun(matches: (event: EventRecord) => boolean, steps: readonly LimitStep[]): QueryRun {

@@ -452,6 +452,10 @@ function composeUrl(
  * (nested objects, dotted keys or both), `related.hash`, and Sysmon-style `Hashes` strings
  * (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`). `threat.*` at the top is skipped. One pass, depth-bounded.
  */
+function isObjectValue(v: JsonValue): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
 function walkHashes(doc: JsonObject, visit: (field: string, value: string, related: boolean) => void): void {
   const path: string[] = [];
   const leaf = (value: JsonValue, last: string, secondLast: string): void => {
@@ -475,12 +479,18 @@ function walkHashes(doc: JsonObject, visit: (field: string, value: string, relat
   };
   const walk = (node: JsonObject, prev: string, depth: number): void => {
     if (depth > MAX_WALK_DEPTH) return;
-    for (const key of Object.keys(node)) {
+    for (const key in node) {
       if (depth === 0 && (key === "threat" || key.startsWith("threat."))) continue;
       const value = node[key];
       if (value === null || (typeof value !== "object" && typeof value !== "string")) continue;
-      // Last two path segments, across the parent key and dotted keys alike.
       const dot = key.lastIndexOf(".");
+      // Only objects and arrays can hold hashes deeper down; a string (or array of strings) only under
+      // a key named md5/sha1/sha256/hash/hashes: the first letter rules out most keys without slicing.
+      if (typeof value === "string" || (Array.isArray(value) && !value.some(isObjectValue))) {
+        const first = key.charCodeAt(dot + 1) | 0x20;
+        if (first !== 0x6d && first !== 0x73 && first !== 0x68) continue;
+      }
+      // Last two path segments, across the parent key and dotted keys alike.
       const last = dot < 0 ? key : key.slice(dot + 1);
       const secondLast = dot < 0 ? prev : key.slice(key.lastIndexOf(".", dot - 1) + 1, dot);
       path.push(key);

@@ -19,12 +19,17 @@ import {
   type InputSource,
   type ReadOptions,
   type ReadSummary,
+  readEvents,
   readSources,
 } from "../events/index.js";
+import type { CompiledQuery } from "../query/index.js";
 import type { RelevanceSpec, SegmentResult, SegmentTask, WorkerSetup } from "./protocol.js";
 
 export type { RelevanceSpec } from "./protocol.js";
-export { queryPrefilter, relevanceOf } from "./relevance.js";
+
+import { queryPrefilter, relevanceOf } from "./relevance.js";
+
+export { queryPrefilter, relevanceOf };
 
 export interface ParallelOptions {
   /** Worker threads (>= 2 to be worth it). */
@@ -37,6 +42,30 @@ export interface ParallelOptions {
 }
 
 const DEFAULT_SEGMENT_BYTES = 32 * 1024 * 1024;
+
+export type EventReader = (inputs: readonly string[], options: ReadOptions) => EventStream;
+
+/**
+ * How to read for one query: worker threads when there is more than one thread, the query can say which
+ * events matter to it and the input is not stdin; else this thread. Either way with the query's literal
+ * prefilter unless `prefilter` is false (callers turn it off under --strict: every line gets validated).
+ */
+export function readerFor(
+  query: CompiledQuery,
+  spec: RelevanceSpec,
+  options: { readonly threads: number; readonly prefilter: boolean; readonly inputs: readonly string[] },
+): EventReader {
+  if (options.threads < 2 || !relevanceOf(query) || options.inputs.includes("-")) {
+    const prefilter = options.prefilter ? queryPrefilter(spec) : undefined;
+    return (list, readOptions) => readEvents(list, { ...readOptions, prefilter });
+  }
+  return (list, readOptions) =>
+    readEventsParallel(list, readOptions, {
+      threads: options.threads,
+      relevance: spec,
+      prefilter: options.prefilter,
+    });
+}
 const BATCH = 64;
 
 export function readEventsParallel(

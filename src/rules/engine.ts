@@ -7,7 +7,12 @@
 import { performance } from "node:perf_hooks";
 import { isQuarryError, type QuarryError, renderDiagnostic } from "../diagnostics/index.js";
 import { type CompiledEql, compileEql } from "../eql/index.js";
-import { compileField, type FieldGetter } from "../events/field-access.js";
+import {
+  compileField,
+  compileFirstValue,
+  type FieldGetter,
+  type FirstValueGetter,
+} from "../events/field-access.js";
 import { stringifyJson } from "../events/json.js";
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "../events/timestamp.js";
 import type { EventRecord, JsonObject, JsonValue } from "../events/types.js";
@@ -23,6 +28,7 @@ import { compileKql, compileKqlAst, parseKql } from "../kql/index.js";
 import type { CompiledQuery, QueryRun } from "../query/index.js";
 import type { Schema } from "../schema/index.js";
 import { type Alert, buildAlert, type RuleHit } from "./alerts.js";
+import { chooseRouting, RuleIndex } from "./dispatch.js";
 import {
   compileExceptionLists,
   type ExceptionList,
@@ -31,7 +37,6 @@ import {
 } from "./exceptions.js";
 import { compileFilters, FilterError } from "./filters.js";
 import {
-  chooseGuard,
   eqlGuard,
   type GuardExpr,
   type GuardTerm,
@@ -110,7 +115,7 @@ interface CompiledRule {
   readonly guard: GuardExpr | undefined;
   /** Filters and exceptions: false drops the event for this rule. */
   readonly admit: Predicate | undefined;
-  readonly timeGetter: FieldGetter | undefined;
+  readonly timeGetter: FirstValueGetter | undefined;
   readonly schedule: ScheduleSpec | undefined;
   readonly needsTimeOrder: boolean;
   makeRun(pass: HuntPass, self: CompiledRule): RuleRun;
@@ -151,7 +156,7 @@ export class Hunt {
   readonly timestampField: string;
   readonly iocIndex: IndicatorIndex | undefined;
   readonly iocRuleOf = new Map<Indicator, CompiledRule>();
-  private dispatch: Dispatch | undefined;
+  private dispatch: RuleIndex | undefined;
 
   constructor(readonly options: HuntOptions) {
     this.timestampField = options.timestampField ?? "@timestamp";
@@ -240,16 +245,21 @@ export class Hunt {
    * The dispatch index, built once from the first events seen: each rule's guard is chosen by how many of
    * the sample's events its candidate conditions let through (a static guess when there is no sample).
    */
-  dispatchFor(sample: readonly EventRecord[]): Dispatch {
+  dispatchFor(sample: readonly EventRecord[]): RuleIndex {
     if (!this.dispatch) {
       const rules = this.compiled.filter((c) => c.rule.type !== "ioc");
       const stats = new TermStats(
         rules.flatMap((c) => guardTerms(c.guard)),
         sample,
       );
-      this.dispatch = new Dispatch(
-        this.options.exhaustive ? rules.map((c) => ({ ...c, guard: undefined })) : rules,
-        (t) => stats.estimate(t),
+      const estimate = (t: GuardTerm) => stats.estimate(t);
+      this.dispatch = new RuleIndex(
+        rules.map((c) => ({
+          index: c.index,
+          routing: this.options.exhaustive
+            ? { single: [], multi: undefined }
+            : chooseRouting(c.guard, estimate),
+        })),
       );
     }
     return this.dispatch;
@@ -328,7 +338,7 @@ export class Hunt {
           : exceptions
             ? (doc) => !exceptions(doc)
             : undefined;
-    const timeGetter = rule.timestampOverride ? compileField(rule.timestampOverride) : undefined;
+    const timeGetter = rule.timestampOverride ? compileFirstValue(rule.timestampOverride) : undefined;
     const base = {
       index: this.compiled.length,
       rule,
@@ -477,80 +487,26 @@ class TermStats {
 /** Documents nested deeper than this are not walked: every rule sees them (never a stack overflow). */
 const MAX_WALK_DEPTH = 64;
 
-/** One level of the dispatch index: a field path segment. */
-interface TrieNode {
-  readonly children: Map<string, TrieNode>;
-  /** Rules whose guard holds when this path has any value. */
-  exists?: number[];
-  /** Rules whose guard holds when this path has this (lower-cased, or integer) value. */
-  values?: Map<string, number[]>;
-}
-
-const trieNode = (): TrieNode => ({ children: new Map() });
-
-/**
- * Rules indexed by guard in a trie of field path segments: an event is walked once, only into the
- * objects that lead to an indexed field, with no string building; the cost is a map probe per visited
- * field, whatever the number of rules. Unguarded rules see every event.
- */
-class Dispatch {
-  readonly root = trieNode();
-  readonly always: number[] = [];
-  readonly all: number[];
-  constructor(compiled: readonly CompiledRule[], estimate: (t: GuardTerm) => number) {
-    this.all = compiled.map((c) => c.index);
-    const add = (list: number[] | undefined, index: number): number[] => {
-      if (!list) return [index];
-      if (list[list.length - 1] !== index) list.push(index);
-      return list;
-    };
-    for (const c of compiled) {
-      const { guard } = chooseGuard(c.guard, estimate);
-      if (!guard) {
-        this.always.push(c.index);
-        continue;
-      }
-      for (const term of guard) {
-        let node = this.root;
-        for (const segment of term.field.split(".")) {
-          let next = node.children.get(segment);
-          if (!next) node.children.set(segment, (next = trieNode()));
-          node = next;
-        }
-        if (term.values === undefined) {
-          node.exists = add(node.exists, c.index);
-          continue;
-        }
-        const values = (node.values ??= new Map());
-        for (const v of term.values) values.set(v, add(values.get(v), c.index));
-      }
-    }
-  }
-}
-
 /** Per-pass state: rule runs, the time range seen, hits. */
 export class HuntPass {
   readonly runs: RuleRun[] = [];
-  private readonly stamp: Float64Array;
   private readonly collectors: HitCollector[];
-  private readonly tsGetter: FieldGetter;
+  private readonly tsGetter: FirstValueGetter;
   private readonly profile: boolean;
   min: Timestamp | undefined;
   max: Timestamp | undefined;
   private readonly candidates: number[] = [];
-  private currentSeq = -1;
   private readonly iocRules: CompiledRule[];
   /** Time of the event being dispatched (its `@timestamp`, or the configured field). */
   currentTime: Timestamp | undefined;
 
-  private dispatch: Dispatch | undefined;
+  private dispatch: RuleIndex | undefined;
   private sample: EventRecord[] | undefined = [];
 
   constructor(readonly hunt: Hunt) {
-    this.stamp = new Float64Array(hunt.compiled.length).fill(-1);
     this.collectors = hunt.compiled.map((c) => new HitCollector(c, hunt.options.from?.ms ?? 0));
     this.runs = hunt.compiled.map((c) => c.makeRun(this, c));
-    this.tsGetter = compileField(hunt.timestampField);
+    this.tsGetter = compileFirstValue(hunt.timestampField);
     this.profile = hunt.options.profile ?? false;
     this.iocRules = hunt.compiled.filter((c) => c.rule.type === "ioc");
   }
@@ -562,10 +518,10 @@ export class HuntPass {
   /** The rule's time for an event: its timestamp_override, falling back to the event's timestamp. */
   ruleTime(c: CompiledRule, event: EventRecord): Timestamp | undefined {
     if (c.timeGetter) {
-      const t = parseTimestamp(c.timeGetter(event.source)[0]);
+      const t = parseTimestamp(c.timeGetter(event.source));
       if (t || c.rule.timestampOverrideFallbackDisabled) return t;
     }
-    return event === this.currentEvent ? this.currentTime : parseTimestamp(this.tsGetter(event.source)[0]);
+    return event === this.currentEvent ? this.currentTime : parseTimestamp(this.tsGetter(event.source));
   }
   private currentEvent: EventRecord | undefined;
 
@@ -587,32 +543,33 @@ export class HuntPass {
   }
 
   pushEvent(event: EventRecord): void {
-    const t = parseTimestamp(this.tsGetter(event.source)[0]);
+    const t = parseTimestamp(this.tsGetter(event.source));
     this.currentEvent = event;
     this.currentTime = t;
     if (t) {
       if (!this.min || compareTimestamps(t, this.min) < 0) this.min = t;
       if (!this.max || compareTimestamps(t, this.max) > 0) this.max = t;
     }
-    const doc = event.source;
     const seq = event.seq;
-    this.currentSeq = seq;
     const candidates = this.candidates;
     candidates.length = 0;
-    const stamp = this.stamp;
     const dispatch = this.dispatch!;
-    for (const i of dispatch.always) {
-      stamp[i] = seq;
-      candidates.push(i);
+    try {
+      dispatch.candidates(event.source, candidates);
+    } catch (error) {
+      // A document nested too deeply to read safely: every rule sees it (each rule copes on its own).
+      if (!(error instanceof RangeError)) throw error;
+      candidates.length = 0;
+      dispatch.all(candidates);
     }
-    if (!this.walk(doc, dispatch.root, 0)) {
-      // Too deep to walk: every rule sees the event.
-      for (const i of dispatch.all) {
-        if (stamp[i] !== seq) {
-          stamp[i] = seq;
-          candidates.push(i);
-        }
-      }
+    if (!t && this.hunt.needsTimeOrder) {
+      // Without a readable timestamp an event has no place in time order: the rules that need it
+      // (sequences, samples) never see it; every other rule does.
+      const compiled = this.hunt.compiled;
+      let kept = 0;
+      for (let k = 0; k < candidates.length; k++)
+        if (!compiled[candidates[k]].needsTimeOrder) candidates[kept++] = candidates[k];
+      candidates.length = kept;
     }
     const timed = this.profile || (seq & 63) === 0;
     const compiled = this.hunt.compiled;
@@ -628,57 +585,6 @@ export class HuntPass {
     }
     const iocIndex = this.hunt.iocIndex;
     if (iocIndex) this.matchIocs(iocIndex, event, timed);
-  }
-
-  private select(list: readonly number[]): void {
-    const seq = this.currentSeq;
-    for (const i of list) {
-      if (this.stamp[i] !== seq) {
-        this.stamp[i] = seq;
-        this.candidates.push(i);
-      }
-    }
-  }
-
-  /** Visit the event's fields that lead to indexed paths; false when the document is too deep. */
-  private walk(node: JsonValue, trie: TrieNode, depth: number): boolean {
-    if (node === null) return true;
-    if (depth > MAX_WALK_DEPTH) return false;
-    if (Array.isArray(node)) {
-      for (const element of node) if (!this.walk(element, trie, depth + 1)) return false;
-      return true;
-    }
-    if (trie.exists) this.select(trie.exists);
-    if (typeof node !== "object" || typeof node === "bigint") {
-      const m = trie.values;
-      if (m) {
-        const list = typeof node === "string" ? m.get(node.toLowerCase()) : undefined;
-        if (list) this.select(list);
-        // Integer-typed guards are keyed by integer part (numbers and numeric strings alike).
-        const k = typeof node === "boolean" ? undefined : integerKey(node);
-        const ints = k !== undefined ? m.get(k) : undefined;
-        if (ints && ints !== list) this.select(ints);
-      }
-      return true;
-    }
-    const children = trie.children;
-    if (children.size === 0) return true;
-    for (const key in node) {
-      let child = children.get(key);
-      if (!child) {
-        if (!key.includes(".")) continue;
-        // A dotted key (`{"process.name": ...}`) covers several path segments.
-        let t: TrieNode | undefined = trie;
-        for (const segment of key.split(".")) {
-          t = t.children.get(segment);
-          if (!t) break;
-        }
-        if (!t) continue;
-        child = t;
-      }
-      if (!this.walk((node as JsonObject)[key] as JsonValue, child, depth + 1)) return false;
-    }
-    return true;
   }
 
   private matchIocs(index: IndicatorIndex, event: EventRecord, timed: boolean): void {
@@ -968,7 +874,7 @@ interface ThresholdGroup {
 /** Threshold: count admitted matching events per group (per schedule run when replaying). */
 class ThresholdRun implements RuleRun {
   private readonly groups = new Map<string, ThresholdGroup>();
-  private readonly getters: FieldGetter[];
+  private readonly getters: FirstValueGetter[];
   private readonly cardGetters: FieldGetter[];
   constructor(
     private readonly pass: HuntPass,
@@ -976,36 +882,37 @@ class ThresholdRun implements RuleRun {
     private readonly matches: (event: EventRecord) => boolean,
     private readonly spec: NonNullable<DetectionRule["threshold"]>,
   ) {
-    this.getters = spec.field.map((f) => compileField(f));
+    this.getters = spec.field.map((f) => compileFirstValue(f));
     this.cardGetters = spec.cardinality.map((x) => compileField(x.field));
   }
   push(event: EventRecord): void {
     if (!this.matches(event)) return;
     if (this.c.admit && !this.c.admit(event.source)) return;
-    const terms: JsonValue[] = [];
-    for (const g of this.getters) {
-      const v = g(event.source)[0];
+    // The group key is built without intermediate arrays: this runs for every matching event.
+    const getters = this.getters;
+    let termsKey = "";
+    for (let i = 0; i < getters.length; i++) {
+      const v = getters[i](event.source);
       // Kibana's terms aggregation leaves out documents missing a group-by field.
       if (v === undefined) return;
-      terms.push(v);
+      const text = termText(v) ?? "";
+      termsKey = i === 0 ? text : `${termsKey}\u0000${text}`;
     }
     const time = this.pass.ruleTime(this.c, event);
-    let runs: [number, number] = [0, 0];
+    let firstRun = 0;
+    let lastRun = 0;
     if (this.c.schedule) {
       if (!time) return;
       const origin = this.pass.scheduleOrigin();
-      runs = [
-        Math.ceil((time.ms - origin) / this.c.schedule.intervalMs),
-        Math.floor((time.ms + this.c.schedule.lookbackMs - origin) / this.c.schedule.intervalMs),
-      ];
+      firstRun = Math.ceil((time.ms - origin) / this.c.schedule.intervalMs);
+      lastRun = Math.floor((time.ms + this.c.schedule.lookbackMs - origin) / this.c.schedule.intervalMs);
     }
-    const termsKey = terms.map((t) => termText(t) ?? "").join("\u0000");
-    for (let k = runs[0]; k <= runs[1]; k++) {
+    for (let k = firstRun; k <= lastRun; k++) {
       const key = `${k}\u0001${termsKey}`;
       let group = this.groups.get(key);
       if (!group) {
         group = {
-          terms,
+          terms: getters.map((g) => g(event.source)!),
           count: 0,
           cardinality: this.cardGetters.map(() => new Set()),
           first: undefined,

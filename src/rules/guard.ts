@@ -168,7 +168,7 @@ export function staticEstimate(t: GuardTerm): number {
   return termCost(t) / 1000;
 }
 
-function union(a: Guard, b: Guard): Guard {
+export function union(a: Guard, b: Guard): Guard {
   if (!a || !b) return undefined;
   // Per field: the union of values, or existence when either side only asks for existence.
   const byField = new Map<string, Set<string> | undefined>();

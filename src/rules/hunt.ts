@@ -3,9 +3,9 @@
  * files gathered into one set; then one pass over the events (in time order only when a loaded rule
  * needs it: EQL sequences).
  */
-import type { EventRecord, ReadOptions, ReadSummary } from "../events/index.js";
-import { readEvents, readInTimeOrder } from "../events/index.js";
-import type { HuntOptions, HuntResult } from "./engine.js";
+import type { EventRecord, EventStream, ReadOptions, ReadSummary } from "../events/index.js";
+import { makeKeyer, readEvents, readInTimeOrder } from "../events/index.js";
+import type { HuntOptions, HuntPass, HuntResult } from "./engine.js";
 import { Hunt } from "./engine.js";
 import { type ExceptionList, type ExceptionLoadIssue, loadExceptionFile } from "./exceptions.js";
 import {
@@ -132,12 +132,35 @@ export async function runHunt(
   onBatch?: (batch: readonly EventRecord[]) => void,
 ): Promise<HuntRun> {
   if (hunt.needsTimeOrder) {
+    // The ordered read keeps only events with a readable timestamp. The others are not lost: they go
+    // straight to the pass being fed, which shows them to every rule that does not need time order.
+    let current: HuntPass | undefined;
+    const keyer = makeKeyer({ timestampField: hunt.timestampField, tiebreakerField: hunt.tiebreakerField });
+    const read = (ins: readonly string[], options: ReadOptions): EventStream => {
+      const inner = readEvents(ins, { ...options, timestamps: "check" });
+      return {
+        summary: inner.summary,
+        async *[Symbol.asyncIterator]() {
+          for await (const batch of inner) {
+            const timed: EventRecord[] = [];
+            const untimed: EventRecord[] = [];
+            for (const event of batch) (keyer(event) ? timed : untimed).push(event);
+            if (untimed.length > 0 && current) {
+              current.push(untimed);
+              onBatch?.(untimed);
+            }
+            if (timed.length > 0) yield timed;
+          }
+        },
+      };
+    };
     const r = await readInTimeOrder(
       inputs,
       readOptions,
       { timestampField: hunt.timestampField, tiebreakerField: hunt.tiebreakerField },
       () => {
         const pass = hunt.pass();
+        current = pass;
         return {
           pass,
           push(batch: readonly EventRecord[]) {
@@ -146,6 +169,7 @@ export async function runHunt(
           },
         };
       },
+      read,
     );
     return { result: r.consumer.pass.finish(), summary: r.summary, sorted: r.sorted };
   }

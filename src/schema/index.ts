@@ -16,6 +16,15 @@ export interface FieldInfo {
   readonly subFields?: Readonly<Record<string, string>>;
   /** Keyword values longer than this are not indexed (term, wildcard and exists do not see them). */
   readonly ignoreAbove?: number;
+  /**
+   * A keyword normalizer applied to values and query terms alike (`lowercase` for Elastic Defend's
+   * `.caseless` multi-fields: they compare case-insensitively).
+   */
+  readonly normalizer?: string;
+  /** The mapping's `null_value`: indexed in place of an explicit `null` (never of a missing field). */
+  readonly nullValue?: JsonValue;
+  /** For date fields: the mapping's `format` (`||`-separated; default `strict_date_optional_time||epoch_millis`). */
+  readonly format?: string;
 }
 
 export interface Schema {
@@ -30,7 +39,11 @@ export interface Schema {
 const require = createRequire(import.meta.url);
 
 class TableSchema implements Schema {
-  constructor(private readonly table: ReadonlyMap<string, FieldInfo>) {}
+  constructor(
+    private readonly table: ReadonlyMap<string, FieldInfo>,
+    /** Full information about multi-fields that are not table entries (normalizers), by full path. */
+    private readonly subInfo: ReadonlyMap<string, FieldInfo> = new Map(),
+  ) {}
   lookup(field: string): FieldInfo | undefined {
     const info = this.table.get(field);
     if (info?.type === "alias" && info.aliasOf) return this.table.get(info.aliasOf) ?? info;
@@ -40,7 +53,7 @@ class TableSchema implements Schema {
     if (dot > 0) {
       const parent = this.table.get(field.slice(0, dot));
       const sub = parent?.subFields?.[field.slice(dot + 1)];
-      if (sub) return { type: sub };
+      if (sub) return this.subInfo.get(field) ?? { type: sub };
     }
     return undefined;
   }
@@ -55,13 +68,56 @@ class TableSchema implements Schema {
 
 let ecs: Schema | undefined;
 
-/** The ECS 9.4 field table committed in src/schema/ecs-types.json. */
+/**
+ * Fields that Elastic Defend's (endpoint package) mappings give a `caseless` multi-field: a keyword with
+ * the `lowercase` normalizer, which detection rules use for case-insensitive matches
+ * (`process.name.caseless : "powershell.exe"`). ECS itself does not define them, so the ECS table alone
+ * would call them unknown; they read their parent's value.
+ */
+export const CASELESS_FIELDS: readonly string[] = [
+  "dll.name",
+  "dll.path",
+  "file.name",
+  "file.path",
+  "file.target_path",
+  "process.command_line",
+  "process.executable",
+  "process.name",
+  "process.parent.command_line",
+  "process.parent.executable",
+  "process.parent.name",
+  "process.working_directory",
+];
+
+/**
+ * The ECS 9.4 field table committed in src/schema/ecs-types.json, with its multi-fields (`*.text`,
+ * listed in the table as their own entries) declared on their parents too, and the `caseless`
+ * multi-fields of CASELESS_FIELDS.
+ */
 export function ecsSchema(): Schema {
   if (!ecs) {
     const data = require("./ecs-types.json") as { fields: Record<string, string> };
     const table = new Map<string, FieldInfo>();
     for (const [name, type] of Object.entries(data.fields)) table.set(name, { type });
-    ecs = new TableSchema(table);
+    const subs = new Map<string, Record<string, string>>();
+    const addSub = (parent: string, name: string, type: string) => {
+      let m = subs.get(parent);
+      if (!m) subs.set(parent, (m = {}));
+      m[name] = type;
+    };
+    for (const [name, type] of Object.entries(data.fields)) {
+      const dot = name.lastIndexOf(".");
+      if (dot > 0 && name.endsWith(".text") && table.has(name.slice(0, dot)))
+        addSub(name.slice(0, dot), "text", type);
+    }
+    const subInfo = new Map<string, FieldInfo>();
+    for (const parent of CASELESS_FIELDS) {
+      if (!table.has(parent)) continue;
+      addSub(parent, "caseless", "keyword");
+      subInfo.set(`${parent}.caseless`, { type: "keyword", normalizer: "lowercase" });
+    }
+    for (const [parent, subFields] of subs) table.set(parent, { ...table.get(parent)!, subFields });
+    ecs = new TableSchema(table, subInfo);
   }
   return ecs;
 }
@@ -103,12 +159,18 @@ function walkProperties(props: JsonObject, prefix: string, table: Map<string, Fi
     const info: { -readonly [K in keyof FieldInfo]: FieldInfo[K] } = { type };
     if (type === "alias" && typeof def.path === "string") info.aliasOf = def.path;
     if (typeof def.ignore_above === "number") info.ignoreAbove = def.ignore_above;
+    if (typeof def.normalizer === "string") info.normalizer = def.normalizer;
+    if (def.null_value !== undefined && def.null_value !== null) info.nullValue = def.null_value;
+    if (typeof def.format === "string") info.format = def.format;
     if (isObject(def.fields)) {
       const subs: Record<string, string> = {};
       for (const [sub, subDef] of Object.entries(def.fields)) {
         if (isObject(subDef) && typeof subDef.type === "string") {
           subs[sub] = subDef.type;
-          table.set(`${path}.${sub}`, { type: subDef.type });
+          const subInfo: { -readonly [K in keyof FieldInfo]: FieldInfo[K] } = { type: subDef.type };
+          if (typeof subDef.normalizer === "string") subInfo.normalizer = subDef.normalizer;
+          if (typeof subDef.ignore_above === "number") subInfo.ignoreAbove = subDef.ignore_above;
+          table.set(`${path}.${sub}`, subInfo);
         }
       }
       info.subFields = subs;

@@ -3,17 +3,10 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { compileEql } from "../../eql/index.js";
-import {
-  type EventRecord,
-  type EventStream,
-  type ReadOptions,
-  type ReadSummary,
-  readEvents,
-  readInTimeOrder,
-} from "../../events/index.js";
+import { type EventRecord, type ReadSummary, readInTimeOrder } from "../../events/index.js";
 import { compileKql } from "../../kql/index.js";
 import { eventHitJson, hitJson, responseJsonParts, tableHeader, tableHit } from "../../output/hits.js";
-import { queryPrefilter, type RelevanceSpec, readEventsParallel, relevanceOf } from "../../parallel/index.js";
+import { type RelevanceSpec, readerFor } from "../../parallel/index.js";
 import type { CompiledQuery, QueryHit, QueryRun } from "../../query/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../../schema/index.js";
 import {
@@ -83,36 +76,19 @@ export function registerQueryCommand(program: Command): void {
   });
 }
 
-/**
- * Worker threads read large plain NDJSON files when there is more than one thread and the query can say
- * which events matter to it (the workers drop the rest before they reach this thread).
- */
-function chooseReader(
-  query: CompiledQuery,
-  flags: QueryFlags,
-  inputs: readonly string[],
-): (inputs: readonly string[], options: ReadOptions) => EventStream {
-  const threads = flags.threads ?? availableParallelism();
+/** The query as plain data (workers compile it again). */
+function querySpec(flags: QueryFlags): RelevanceSpec {
   const mappingText = flags.mapping === undefined ? undefined : readFileSync(flags.mapping, "utf8");
-  const relevance: RelevanceSpec =
-    flags.eql !== undefined
-      ? {
-          language: "eql",
-          text: flags.eql,
-          mappingText,
-          timestampField: flags.timestampField,
-          tiebreakerField: flags.tiebreakerField,
-          categoryField: flags.categoryField,
-        }
-      : { language: "kql", text: flags.kql!, mappingText };
-  // --strict validates every line, so nothing may be skipped unparsed.
-  const usePrefilter = !flags.strict && flags.prefilter !== false;
-  if (threads < 2 || !relevanceOf(query) || inputs.includes("-")) {
-    const prefilter = usePrefilter ? queryPrefilter(relevance) : undefined;
-    return (list, options) => readEvents(list, { ...options, prefilter });
-  }
-  return (list, options) =>
-    readEventsParallel(list, options, { threads, relevance, prefilter: usePrefilter });
+  return flags.eql !== undefined
+    ? {
+        language: "eql",
+        text: flags.eql,
+        mappingText,
+        timestampField: flags.timestampField,
+        tiebreakerField: flags.tiebreakerField,
+        categoryField: flags.categoryField,
+      }
+    : { language: "kql", text: flags.kql!, mappingText };
 }
 
 async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
@@ -150,7 +126,12 @@ async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
       progress.bytes += n;
     },
   };
-  const read = chooseReader(query, flags, inputs);
+  const read = readerFor(query, querySpec(flags), {
+    threads: flags.threads ?? availableParallelism(),
+    // --strict validates every line, so nothing may be skipped unparsed.
+    prefilter: !flags.strict && flags.prefilter !== false,
+    inputs,
+  });
   const limit = flags.size ?? Number.POSITIVE_INFINITY;
   const hits: QueryHit[] = [];
   let written = 0;

@@ -103,44 +103,13 @@ function collectDynamic(doc: JsonValue, prefix: string, out: Map<string, FieldIn
   if (prefix && !out.has(prefix)) out.set(prefix, dynamicType(doc));
 }
 
-/** `null_value` and date `format` entries of a mapping (parseMapping does not keep them). */
-function extraProperties(text: string, key: "null_value" | "format"): Map<string, JsonValue> {
-  const cleaned = text
-    .split(/\r?\n/)
-    .filter((l) => !l.trimStart().startsWith("#"))
-    .join("\n")
-    .replaceAll("[runtime_random_keyword_type]", "keyword");
-  const out = new Map<string, JsonValue>();
-  const walk = (props: unknown, prefix: string) => {
-    if (!isRecord(props)) return;
-    for (const [name, def] of Object.entries(props)) {
-      if (!isRecord(def)) continue;
-      if (key in def) out.set(prefix + name, def[key] as JsonValue);
-      walk(def.properties, `${prefix}${name}.`);
-    }
-  };
-  const json: unknown = JSON.parse(cleaned);
-  if (isRecord(json)) walk(json.properties, "");
-  return out;
-}
-
 function buildSchema(mappingText: string, docs: readonly JsonObject[]): Schema {
+  // parseMapping keeps `null_value` and date `format` (FieldInfo.nullValue / .format).
   const base = parseMapping(mappingText, "keyword");
-  const nulls = extraProperties(mappingText, "null_value");
-  const formats = extraProperties(mappingText, "format");
   const dynamic = new Map<string, FieldInfo>();
   for (const doc of docs) collectDynamic(doc, "", dynamic);
-  const lookup = (field: string): FieldInfo | undefined => {
-    const info = base.lookup(field) ?? dynamic.get(base.resolveAlias(field));
-    const concrete = base.resolveAlias(field);
-    const nv = nulls.get(concrete);
-    const format = formats.get(concrete);
-    if (!info || (nv === undefined && format === undefined)) return info;
-    const extended: FieldInfo & { nullValue?: JsonValue; format?: JsonValue } = { ...info };
-    if (nv !== undefined) extended.nullValue = nv;
-    if (format !== undefined) extended.format = format;
-    return extended;
-  };
+  const lookup = (field: string): FieldInfo | undefined =>
+    base.lookup(field) ?? dynamic.get(base.resolveAlias(field));
   return {
     lookup,
     resolveAlias: (field) => base.resolveAlias(field),

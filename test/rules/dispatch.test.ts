@@ -1,0 +1,247 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { EventRecord, JsonObject, JsonValue } from "../../src/events/types.js";
+import { chooseRouting, clausesOf, RuleIndex } from "../../src/rules/dispatch.js";
+import { Hunt, type HuntOptions, type HuntResult } from "../../src/rules/engine.js";
+import { type GuardExpr, staticEstimate } from "../../src/rules/guard.js";
+import { huntOptionsFor, loadRuleSet, runHunt } from "../../src/rules/hunt.js";
+import { parseRuleText } from "../../src/rules/load.js";
+import type { DetectionRule } from "../../src/rules/types.js";
+import { ecsSchema } from "../../src/schema/index.js";
+import fc from "../fc.js";
+import { event, type RuleSpec, ruleToml } from "./fixtures.js";
+
+function rule(spec: RuleSpec): DetectionRule {
+  const { rule, errors } = parseRuleText(ruleToml(spec), "rule.toml");
+  assert.deepEqual(errors, []);
+  return rule!;
+}
+
+function hunt(options: Partial<HuntOptions> & { rules: readonly DetectionRule[] }, events: EventRecord[]) {
+  const h = new Hunt({ schema: ecsSchema(), ...options });
+  const pass = h.pass();
+  pass.push(events);
+  return pass.finish();
+}
+
+const alertKeys = (r: HuntResult) =>
+  r.alerts.map((a) => `${a.ruleId}:${a.sources.map((x) => x.id).join(",")}`).sort();
+
+test("clauses: an `or` across stages still needs the union of each field every stage constrains", () => {
+  const t = (field: string, ...values: string[]): GuardExpr => ({ kind: "term", term: { field, values } });
+  const expr: GuardExpr = {
+    kind: "any",
+    items: [
+      { kind: "all", items: [t("event.category", "process"), t("process.name", "cmd.exe")] },
+      { kind: "all", items: [t("event.category", "network"), t("destination.port", "3389")] },
+    ],
+  };
+  const clauses = clausesOf(expr, staticEstimate);
+  assert.deepEqual(clauses[0], [{ field: "event.category", values: ["process", "network"] }]);
+  // An item with no condition at all makes the `or` unconstrained.
+  assert.deepEqual(
+    clausesOf({ kind: "any", items: [t("a.b", "x"), { kind: "all", items: [] }] }, staticEstimate),
+    [],
+  );
+});
+
+test("rule index: multi-valued fields, missing fields and unguarded rules", () => {
+  const t = (field: string, ...values: string[]): GuardExpr => ({ kind: "term", term: { field, values } });
+  const routing = [
+    chooseRouting(t("event.category", "process"), staticEstimate),
+    chooseRouting(t("event.category", "network"), staticEstimate),
+    chooseRouting(undefined, staticEstimate),
+    chooseRouting(
+      { kind: "any", items: [t("process.name", "cmd.exe"), t("user.name", "root")] },
+      staticEstimate,
+    ),
+    chooseRouting({ kind: "term", term: { field: "destination.port", values: ["3389"] } }, staticEstimate),
+  ];
+  const index = new RuleIndex(routing.map((r, i) => ({ index: i, routing: r })));
+  const of = (doc: JsonObject) => {
+    const out: number[] = [];
+    index.candidates(doc, out);
+    return out.sort();
+  };
+  assert.deepEqual(of({ event: { category: ["process", "network"] } }), [0, 1, 2]);
+  assert.deepEqual(of({}), [2]);
+  assert.deepEqual(of({ "event.category": "PROCESS", process: { name: "CMD.exe" } }), [0, 2, 3]);
+  assert.deepEqual(of({ user: [{ name: "x" }, { name: "root" }] }), [2, 3]);
+  assert.deepEqual(of({ destination: { port: "3389" } }), [2, 4]);
+  assert.deepEqual(of({ destination: { port: 3389.0 } }), [2, 4]);
+});
+
+/** Values the generated events draw from: every literal the rules test, in several letter cases. */
+const CATEGORIES: JsonValue[] = ["process", "network", "file", "library", ["process", "network"], "PROCESS"];
+const NAMES = ["cmd.exe", "CMD.EXE", "powershell.exe", "3CXDesktopApp.exe", "rundll32.exe", "x"];
+const DOMAINS = ["raw.githubusercontent.com", "example.com", "akamaicontainer.com", "msstorageazure.com"];
+const DLLS = ["ffmpeg.dll", "d3dcompiler_47.dll", "kernel32.dll"];
+
+const eventArb = fc.record(
+  {
+    category: fc.constantFrom(...CATEGORIES),
+    type: fc.constantFrom("start", "end", ["start", "info"], "connection_attempted"),
+    action: fc.constantFrom("exec", "load", "lookup_result", "connection_attempted", "start"),
+    os: fc.constantFrom("windows", "macos", "Windows"),
+    name: fc.constantFrom(...NAMES),
+    parent: fc.constantFrom(...NAMES),
+    dll: fc.constantFrom(...DLLS),
+    domain: fc.constantFrom(...DOMAINS),
+    port: fc.constantFrom(443, "443", 3389, 80),
+    user: fc.constantFrom("root", "alice"),
+    dotted: fc.boolean(),
+    second: fc.integer({ min: 0, max: 59 }),
+  },
+  { requiredKeys: [] },
+);
+
+function toEvents(
+  specs: readonly (typeof eventArb extends fc.Arbitrary<infer T> ? T : never)[],
+): EventRecord[] {
+  const sorted = [...specs].sort((a, b) => (a.second ?? 0) - (b.second ?? 0));
+  return sorted.map((s, i) => {
+    const source: JsonObject = {
+      "@timestamp": `2024-05-01T10:00:${String(s.second ?? 0).padStart(2, "0")}Z`,
+      host: { name: "h", os: { type: s.os ?? "windows" } },
+    };
+    const ev: JsonObject = {};
+    if (s.category !== undefined) ev.category = s.category;
+    if (s.type !== undefined) ev.type = s.type;
+    if (s.action !== undefined) ev.action = s.action;
+    source.event = ev;
+    const proc: JsonObject = { name: s.name ?? "x", parent: { name: s.parent ?? "x" }, pid: i };
+    if (s.dotted) source["process.name"] = proc.name;
+    else source.process = proc;
+    if (s.dll) source.dll = { name: s.dll };
+    if (s.domain) source.dns = { question: { name: s.domain } };
+    if (s.port !== undefined) source.destination = { port: s.port, domain: s.domain ?? "x" };
+    if (s.user) source.user = { name: s.user };
+    return event(source, String(i));
+  });
+}
+
+const SHAPES: RuleSpec[] = [
+  { type: "eql", query: 'process where event.type == "start" and process.name : "cmd.exe"' },
+  { type: "eql", query: 'any where process.name : "powershell.exe"' },
+  { type: "eql", query: 'library where dll.name : ("ffmpeg.dll", "d3dcompiler_47.dll")' },
+  { type: "eql", query: 'network where destination.port == 443 or dns.question.name : "*.com"' },
+  { type: "eql", query: 'process where host.os.type == "windows" and process.parent.name : "*.exe"' },
+  { query: "event.category : process and process.name : (cmd.exe or rundll32.exe)" },
+  { query: "dns.question.name : raw.githubusercontent.com or dll.name : ffmpeg.dll" },
+  { query: "not process.name : cmd.exe and event.action : exec" },
+  { query: "event.type : start or user.name : root" },
+  { query: "host.os.type : windows and event.category : (network or file)" },
+  {
+    type: "eql",
+    query:
+      'sequence by host.name with maxspan=30s [process where process.name : "3CXDesktopApp.exe"] [library where dll.name : "ffmpeg.dll"]',
+  },
+  {
+    type: "eql",
+    query: 'sequence [process where event.type == "start"] [network where destination.port == 3389]',
+  },
+  {
+    type: "threshold",
+    query: "event.category : process",
+    extra: 'threshold = { field = ["process.name"], value = 2 }',
+  },
+];
+
+test("property: indexed dispatch gives the same alerts as every rule on every event", () => {
+  const rules = SHAPES.map((s) => rule(s));
+  fc.assert(
+    fc.property(fc.array(eventArb, { minLength: 1, maxLength: 40 }), (specs) => {
+      const events = toEvents(specs);
+      assert.deepEqual(
+        alertKeys(hunt({ rules }, events)),
+        alertKeys(hunt({ rules, exhaustive: true }, events)),
+      );
+    }),
+    { numRuns: 120 },
+  );
+});
+
+test("3CX pack over generated events and its demo fleet: indexed dispatch = exhaustive", async () => {
+  const set = await loadRuleSet({ rules: ["3cx"] });
+  assert.ok(set.rules.length > 0);
+  const run = async (exhaustive: boolean, events?: EventRecord[]) => {
+    const h = new Hunt(huntOptionsFor(set, { schema: ecsSchema(), exhaustive }));
+    if (events) {
+      const pass = h.pass();
+      pass.push(events);
+      return pass.finish();
+    }
+    return (await runHunt(h, ["packs/3cx/demo/fleet.ndjson.gz"], {})).result;
+  };
+  const indexed = await run(false);
+  assert.ok(indexed.alerts.length > 0, "the demo fleet produces alerts");
+  assert.deepEqual(alertKeys(indexed), alertKeys(await run(true)));
+  const generated = fc.sample(fc.array(eventArb, { minLength: 50, maxLength: 200 }), {
+    numRuns: 10,
+    seed: 7,
+  });
+  for (const specs of generated) {
+    const events = toEvents(specs);
+    assert.deepEqual(alertKeys(await run(false, events)), alertKeys(await run(true, events)));
+  }
+});
+
+test("events without a readable timestamp still reach rules that do not need time order", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "quarry-untimed-"));
+  try {
+    const lines = [
+      {
+        "@timestamp": "2024-05-01T10:00:05Z",
+        event: { category: "process" },
+        host: { name: "h" },
+        process: { name: "winword.exe" },
+      },
+      { event: { category: "process" }, host: { name: "h" }, process: { name: "cmd.exe" } },
+      {
+        "@timestamp": "2024-05-01T10:00:01Z",
+        event: { category: "process" },
+        host: { name: "h" },
+        process: { name: "cmd.exe" },
+      },
+      {
+        "@timestamp": "2024-05-01T10:00:09Z",
+        event: { category: "process" },
+        host: { name: "h" },
+        process: { name: "cmd.exe" },
+      },
+      {
+        "@timestamp": "not a time",
+        event: { category: "process" },
+        host: { name: "h" },
+        process: { name: "cmd.exe" },
+      },
+    ];
+    const file = join(dir, "events.ndjson");
+    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+    const single = rule({ query: "process.name : cmd.exe" });
+    const seq = rule({
+      type: "eql",
+      query:
+        'sequence by host.name with maxspan=1m [process where process.name == "winword.exe"] [process where process.name == "cmd.exe"]',
+    });
+    const h = new Hunt({ rules: [single, seq], schema: ecsSchema() });
+    assert.ok(h.needsTimeOrder);
+    const issues: string[] = [];
+    const { result, summary } = await runHunt(h, [file], { onIssue: (i) => issues.push(i.message) });
+    assert.equal(summary.events, 5);
+    assert.equal(result.alerts.filter((a) => a.ruleId === single.ruleId).length, 4, "every cmd.exe event");
+    const seqAlerts = result.alerts.filter((a) => a.ruleId === seq.ruleId);
+    assert.equal(seqAlerts.length, 1);
+    assert.deepEqual(
+      seqAlerts[0].sources.map((s) => s.id),
+      ["1", "4"],
+      "the sequence uses only timestamped events, in time order",
+    );
+    assert.equal(issues.length, 2, "both timestamp-less events are reported");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
