@@ -91,36 +91,88 @@ function isWordClass(cls: Cls): boolean {
  */
 export function analyze(text: string): string[] {
   const tokens: string[] = [];
+  someToken(text, (token) => {
+    tokens.push(token);
+    return false;
+  });
+  return tokens;
+}
+
+/**
+ * Per-character scratch space reused across calls, so tokenizing allocates only the tokens: the
+ * evaluator tokenizes a text value per event. A call made while another is running (from its `visit`)
+ * gets fresh buffers.
+ */
+interface Scratch {
+  starts: Int32Array;
+  ends: Int32Array;
+  classes: Uint8Array;
+}
+
+function newScratch(size: number): Scratch {
+  return { starts: new Int32Array(size), ends: new Int32Array(size), classes: new Uint8Array(size) };
+}
+
+let shared: Scratch = newScratch(1024);
+let sharedBusy = false;
+
+/**
+ * Calls `visit` on each token `analyze(text)` gives, in order, until one returns true; returns whether one
+ * did. Tokens after the one `visit` accepts are not computed.
+ */
+export function someToken(text: string, visit: (token: string) => boolean): boolean {
+  // One entry per code point at most: a buffer of text.length entries is always large enough.
+  let scratch: Scratch;
+  const owner = !sharedBusy;
+  if (owner) {
+    if (shared.starts.length < text.length)
+      shared = newScratch(Math.max(text.length, shared.starts.length * 2));
+    scratch = shared;
+    sharedBusy = true;
+  } else {
+    scratch = newScratch(text.length);
+  }
+  try {
+    return scan(text, visit, scratch);
+  } finally {
+    if (owner) sharedBusy = false;
+  }
+}
+
+function scan(text: string, visit: (token: string) => boolean, scratch: Scratch): boolean {
+  const { starts, ends, classes } = scratch;
   // Code points and their classes, with Extend characters folded into the previous entry's end.
   const n = text.length;
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const classes: Cls[] = [];
+  let m = 0;
   for (let i = 0; i < n; ) {
+    const unit = text.charCodeAt(i);
+    if (unit < 128) {
+      starts[m] = i;
+      ends[m] = i + 1;
+      classes[m] = ASCII[unit];
+      m++;
+      i++;
+      continue;
+    }
     const cp = text.codePointAt(i) as number;
     const width = cp > 0xffff ? 2 : 1;
     const cls = classify(cp);
-    if ((cls === Cls.Extend || (cp === 0x200d && classes.length > 0)) && classes.length > 0) {
-      ends[ends.length - 1] = i + width;
+    if ((cls === Cls.Extend || cp === 0x200d) && m > 0) {
+      ends[m - 1] = i + width;
     } else {
-      starts.push(i);
-      ends.push(i + width);
-      classes.push(cls);
+      starts[m] = i;
+      ends[m] = i + width;
+      classes[m] = cls;
+      m++;
     }
     i += width;
   }
-  const m = classes.length;
   let k = 0;
   while (k < m) {
     const cls = classes[k];
-    if (cls === Cls.Ideographic) {
-      tokens.push(text.slice(starts[k], ends[k]));
-      k++;
-      continue;
-    }
-    if (cls === Cls.Emoji) {
-      // An emoji and anything joined to it by ZWJ (folded into its end above) is one token.
-      tokens.push(text.slice(starts[k], ends[k]));
+    if (cls === Cls.Ideographic || cls === Cls.Emoji) {
+      // One token per ideograph; an emoji and anything joined to it by ZWJ (folded above) is one token.
+      if (visit(text.slice(starts[k], ends[k]))) return true;
       k++;
       continue;
     }
@@ -160,10 +212,10 @@ export function analyze(text: string): string[] {
       }
       break;
     }
-    if (hasWord) pushToken(tokens, text.slice(starts[begin], ends[last]).toLowerCase());
+    if (hasWord && visitToken(text.slice(starts[begin], ends[last]).toLowerCase(), visit)) return true;
     k = last + 1;
   }
-  return tokens;
+  return false;
 }
 
 function isMiddle(cls: Cls): boolean {
@@ -187,10 +239,11 @@ function joins(prev: Cls, next: Cls): boolean {
   }
 }
 
-function pushToken(tokens: string[], token: string): void {
-  if (token.length <= MAX_TOKEN_LENGTH) {
-    tokens.push(token);
-    return;
+/** A token, split into 255-character pieces when longer (the tokenizer's maximum token length). */
+function visitToken(token: string, visit: (token: string) => boolean): boolean {
+  if (token.length <= MAX_TOKEN_LENGTH) return visit(token);
+  for (let i = 0; i < token.length; i += MAX_TOKEN_LENGTH) {
+    if (visit(token.slice(i, i + MAX_TOKEN_LENGTH))) return true;
   }
-  for (let i = 0; i < token.length; i += MAX_TOKEN_LENGTH) tokens.push(token.slice(i, i + MAX_TOKEN_LENGTH));
+  return false;
 }

@@ -13,12 +13,12 @@
  * Multi-valued fields match when any value matches; `not` when none does. docs/kql.md lists every rule.
  */
 import { type Diagnostic, QuarryError, type Span } from "../diagnostics/index.js";
-import { compileField, type FieldGetter } from "../events/field-access.js";
+import { compileFieldTester, type FieldTester } from "../events/field-access.js";
 import { parseTimestamp, type Timestamp } from "../events/timestamp.js";
 import type { EventRecord, JsonObject, JsonValue } from "../events/types.js";
 import type { CompiledQuery, EventHit, QueryRun } from "../query/index.js";
 import { dynamicType, ecsSchema, type FieldInfo, type Schema } from "../schema/index.js";
-import { analyze } from "./analyzer.js";
+import { analyze, someToken } from "./analyzer.js";
 import {
   assertNever,
   isLoneWildcard,
@@ -96,8 +96,11 @@ type QueryStringTerm =
 /** Where a field's values come from and what the schema says about it. */
 interface FieldPlan {
   readonly name: string;
-  /** Reads the values, relative to the current root (the event, or the nested element). */
-  readonly getter: FieldGetter;
+  /**
+   * Tests the values, relative to the current root (the event, or the nested element), without building
+   * a list: the per-event hot path.
+   */
+  readonly read: FieldTester;
   /** The schema's type, when the index mapping would know the field. */
   readonly known?: FieldInfo;
   /** True when the field appears in the data view Kibana would build (so its esTypes decide the query). */
@@ -218,14 +221,10 @@ function compileNode(node: KqlQuery, ctx: Context): Predicate {
 function compileNested(pathNode: ValueNode, child: KqlQuery, ctx: Context): Predicate {
   const path = fieldText(pathNode);
   const fullPath = ctx.nested ? `${ctx.nested}.${path}` : path;
-  const elements = compileField(relativeTo(ctx, fullPath));
+  const elements = compileFieldTester(relativeTo(ctx, fullPath));
   const inner = compileNode(child, { ...ctx, nested: fullPath });
-  return (doc) => {
-    for (const element of elements(doc)) {
-      if (isObject(element) && inner(element)) return true;
-    }
-    return false;
-  };
+  const elementMatches = (element: JsonValue): boolean => isObject(element) && inner(element);
+  return (doc) => elements(doc, elementMatches);
 }
 
 function relativeTo(ctx: Context, fullName: string): string {
@@ -263,7 +262,7 @@ function compileOr(children: readonly KqlQuery[], ctx: Context): Predicate {
   const parts: Predicate[] = [];
   for (const group of groups.values()) {
     const lookup =
-      group.values.length >= 4 ? compileValueSet(group.field, group.values, group.nodes[0], ctx) : undefined;
+      group.values.length >= 2 ? compileValueSet(group.field, group.values, group.nodes[0], ctx) : undefined;
     if (lookup) parts.push(lookup);
     else for (const node of group.nodes) parts.push(compileNode(node, ctx));
   }
@@ -292,7 +291,7 @@ function planField(name: string, ctx: Context): FieldPlan {
   if (info && info.type !== "object" && info.type !== "nested" && info.type !== "alias") {
     const parent = multiFieldParent(schema, name);
     const source = parent ?? schema.resolveAlias(name);
-    return { name, getter: compileField(relativeTo(ctx, source)), known: info, inDataView: true };
+    return { name, read: compileFieldTester(relativeTo(ctx, source)), known: info, inDataView: true };
   }
   if (!info) {
     // Leaves under a `flattened` field are keywords.
@@ -303,7 +302,7 @@ function planField(name: string, ctx: Context): FieldPlan {
         if (ancestor.type === "flattened") {
           return {
             name,
-            getter: compileField(relativeTo(ctx, name)),
+            read: compileFieldTester(relativeTo(ctx, name)),
             known: { type: "keyword" },
             inDataView: false,
           };
@@ -315,13 +314,13 @@ function planField(name: string, ctx: Context): FieldPlan {
     if (name.endsWith(".keyword") && !schema.lookup(name.slice(0, -8))) {
       return {
         name,
-        getter: compileField(relativeTo(ctx, name.slice(0, -8))),
+        read: compileFieldTester(relativeTo(ctx, name.slice(0, -8))),
         inDataView: false,
         dynamicKeyword: true,
       };
     }
   }
-  return { name, getter: compileField(relativeTo(ctx, name)), known: info, inDataView: false };
+  return { name, read: compileFieldTester(relativeTo(ctx, name)), known: info, inDataView: false };
 }
 
 function kindOf(type: string): Kind {
@@ -431,8 +430,8 @@ function compileLeaf(
   const plan = planField(name, ctx);
   const clause = refineClause(baseClause, plan, ctx);
   const test = fieldTest(plan, clause, ctx, spanOf(node));
-  const getter = plan.getter;
-  return (doc) => test(getter(doc));
+  const read = plan.read;
+  return (doc) => read(doc, test);
 }
 
 /** Kibana's per-field choices for a field the data view knows: keyword term/wildcard, date range. */
@@ -484,13 +483,11 @@ type Tester = { readonly test: ValueTest } | { readonly error: string };
 
 const NEVER: ValueTest = () => false;
 
+/** The reader of plans that only decide a test (their values come from a walk over the event). */
+const NO_VALUES: FieldTester = () => false;
+
 /** The test for one field's values: the mapped type's, or per value by dynamic mapping. */
-function fieldTest(
-  plan: FieldPlan,
-  clause: Clause,
-  ctx: Context,
-  span: Span | undefined,
-): (values: JsonValue[]) => boolean {
+function fieldTest(plan: FieldPlan, clause: Clause, ctx: Context, span: Span | undefined): ValueTest {
   let test: ValueTest;
   if (plan.dynamicKeyword) {
     test = testerOrNever(makeTester(clause, "keyword", 256, ctx));
@@ -508,10 +505,7 @@ function fieldTest(
   } else {
     test = dynamicTest(clause, ctx);
   }
-  return (values) => {
-    for (let i = 0; i < values.length; i++) if (test(values[i])) return true;
-    return false;
-  };
+  return test;
 }
 
 function testerOrNever(tester: Tester): ValueTest {
@@ -642,33 +636,62 @@ function hasLeaf(value: JsonValue): boolean {
   return true;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A cheap test that a text may hold `token` (lower case) once analysed: its lower-cased form contains the
+ * token. For ASCII it runs as a case-insensitive regular expression (no lower-cased copy per value); text
+ * with other characters, whose lower case may change length, takes the exact lower-cased check.
+ */
+function mayContain(token: string): (text: string) => boolean {
+  if (NON_ASCII.test(token)) return (text) => text.toLowerCase().includes(token);
+  const pattern = new RegExp(token.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&"), "i");
+  return (text) => pattern.test(text) || (NON_ASCII.test(text) && text.toLowerCase().includes(token));
+}
+
 /** Matching within analysed text: any query token, or the tokens in order (a phrase). */
 function textMatcher(query: string, phrase: boolean): ValueTest {
   const tokens = analyze(query);
   if (tokens.length === 0) return NEVER;
   if (tokens.length === 1 || !phrase) {
     const wanted = new Set(tokens);
-    const only = tokens.length === 1 ? tokens[0] : undefined;
+    const isWanted = (token: string): boolean => wanted.has(token);
+    const prefilter = tokens.length === 1 ? mayContain(tokens[0]) : undefined;
     return (value) => {
       const text = textOf(value);
       if (text === undefined) return false;
-      if (only !== undefined && !text.toLowerCase().includes(only)) return false;
-      for (const token of analyze(text)) if (wanted.has(token)) return true;
-      return false;
+      if (prefilter !== undefined && !prefilter(text)) return false;
+      return someToken(text, isWanted);
     };
   }
+  const prefilters = tokens.map(mayContain);
+  // The phrase is found in the token stream with Knuth-Morris-Pratt: linear, and no token list per value.
+  const fallback = phraseFallback(tokens);
+  let state = 0;
+  const step = (token: string): boolean => {
+    while (state > 0 && tokens[state] !== token) state = fallback[state - 1];
+    if (tokens[state] === token) state++;
+    return state === tokens.length;
+  };
   return (value) => {
     const text = textOf(value);
     if (text === undefined) return false;
-    const lower = text.toLowerCase();
-    for (const token of tokens) if (!lower.includes(token)) return false;
-    const doc = analyze(text);
-    outer: for (let i = 0; i + tokens.length <= doc.length; i++) {
-      for (let j = 0; j < tokens.length; j++) if (doc[i + j] !== tokens[j]) continue outer;
-      return true;
-    }
-    return false;
+    for (const prefilter of prefilters) if (!prefilter(text)) return false;
+    state = 0;
+    return someToken(text, step);
   };
+}
+
+/** KMP failure table: `table[i]` is the length of the longest proper border of `tokens[0..i]`. */
+function phraseFallback(tokens: readonly string[]): Int32Array {
+  const table = new Int32Array(tokens.length);
+  let k = 0;
+  for (let i = 1; i < tokens.length; i++) {
+    while (k > 0 && tokens[i] !== tokens[k]) k = table[k - 1];
+    if (tokens[i] === tokens[k]) k++;
+    table[i] = k;
+  }
+  return table;
 }
 
 function dateBounds(
@@ -813,11 +836,10 @@ function textTester(clause: Exclude<Clause, { kind: "exists" }>, ctx: Context): 
             return (v) => textOf(v) !== undefined;
           case "wildcard": {
             const pieces = term.pieces.map((p) => p.toLowerCase());
+            const fits = (token: string): boolean => matchPieces(pieces, token);
             return (v) => {
               const text = textOf(v);
-              if (text === undefined) return false;
-              for (const token of analyze(text)) if (matchPieces(pieces, token)) return true;
-              return false;
+              return text !== undefined && someToken(text, fits);
             };
           }
           case "plain":
@@ -827,16 +849,16 @@ function textTester(clause: Exclude<Clause, { kind: "exists" }>, ctx: Context): 
       });
       return { test: anyOf(tests) };
     }
-    case "range":
+    case "range": {
+      const inRange = (token: string): boolean =>
+        rangeHolds(compareCodePoints(token, clause.value), clause.op);
       return {
         test: (v) => {
           const text = textOf(v);
-          if (text === undefined) return false;
-          for (const token of analyze(text))
-            if (rangeHolds(compareCodePoints(token, clause.value), clause.op)) return true;
-          return false;
+          return text !== undefined && someToken(text, inRange);
         },
       };
+    }
   }
 }
 
@@ -1054,7 +1076,7 @@ function leafTests(
 ): { own: ValueTest; keyword?: ValueTest; subs: readonly ValueTest[] } {
   const info = ctx.schema.lookup(path);
   if (info && info.type !== "object" && info.type !== "nested") {
-    const plan: FieldPlan = { name: path, getter: () => [], known: info, inDataView: true };
+    const plan: FieldPlan = { name: path, read: NO_VALUES, known: info, inDataView: true };
     const own = testerOrNever(
       makeTester(refineClause(clause, plan, ctx), kindOf(info.type), info.ignoreAbove, ctx),
     );
@@ -1063,7 +1085,7 @@ function leafTests(
       for (const [sub, type] of Object.entries(info.subFields ?? {})) {
         const subPlan: FieldPlan = {
           name: `${path}.${sub}`,
-          getter: () => [],
+          read: NO_VALUES,
           known: { type },
           inDataView: true,
         };
@@ -1102,7 +1124,7 @@ function compileWildcardField(full: WildcardNode, clause: Clause, ctx: Context):
         for (const [sub, type] of Object.entries(info.subFields)) {
           const subPath = `${path}.${sub}`;
           if (!matchPieces(pieces, subPath)) continue;
-          const plan: FieldPlan = { name: subPath, getter: () => [], known: { type }, inDataView: true };
+          const plan: FieldPlan = { name: subPath, read: NO_VALUES, known: { type }, inDataView: true };
           if (testerOrNever(makeTester(refineClause(clause, plan, ctx), kindOf(type), undefined, ctx))(value))
             return true;
         }
@@ -1166,7 +1188,7 @@ function compileValueSet(
   const plan = planField(`${full.value}`, ctx);
   const texts = values.map((v) => (v.type === "literal" ? literalText(v.value) : ""));
   const quoted = values.map((v) => v.type === "literal" && v.isQuoted);
-  const getter = plan.getter;
+  const read = plan.read;
   const kind: Kind | "dynamic" = plan.dynamicKeyword
     ? "keyword"
     : plan.known
@@ -1176,34 +1198,24 @@ function compileValueSet(
   void sample;
   const anyValue =
     (test: ValueTest): Predicate =>
-    (doc) => {
-      const found = getter(doc);
-      for (let i = 0; i < found.length; i++) if (test(found[i])) return true;
-      return false;
-    };
+    (doc) =>
+      read(doc, test);
   if (kind === "keyword") {
     const ci = plan.inDataView && ctx.options.caseInsensitive === true && plan.known?.type === "keyword";
-    const set = new Set(ci ? texts.map((t) => t.toLowerCase()) : texts);
-    const limit = ignoreAbove ?? Number.POSITIVE_INFINITY;
     if (!ci) {
       // The hot path of IOC lists: one hash lookup per string value, no other work.
-      return (doc) => {
-        const found = getter(doc);
-        for (let i = 0; i < found.length; i++) {
-          const value = found[i];
-          if (typeof value === "string") {
-            if (value.length <= limit && set.has(value)) return true;
-          } else {
-            const text = keywordText(value, ignoreAbove);
-            if (text !== undefined && set.has(text)) return true;
-          }
-        }
-        return false;
-      };
+      const set = new Set(texts);
+      const limit = ignoreAbove ?? Number.POSITIVE_INFINITY;
+      return anyValue((value) => {
+        if (typeof value === "string") return value.length <= limit && set.has(value);
+        const text = keywordText(value, ignoreAbove);
+        return text !== undefined && set.has(text);
+      });
     }
+    const folded = new Set(texts.map((t) => t.toLowerCase()));
     return anyValue((v) => {
       const text = keywordText(v, ignoreAbove);
-      return text !== undefined && set.has(text.toLowerCase());
+      return text !== undefined && folded.has(text.toLowerCase());
     });
   }
   if (kind === "integer" || kind === "double" || kind === "float") {
@@ -1219,9 +1231,7 @@ function compileValueSet(
     if (!tokens) return undefined;
     return anyValue((v) => {
       const text = textOf(v);
-      if (text === undefined) return false;
-      for (const token of analyze(text)) if (tokens.has(token)) return true;
-      return false;
+      return text !== undefined && someToken(text, (token) => tokens.has(token));
     });
   }
   if (kind !== "dynamic") return undefined;
@@ -1233,39 +1243,40 @@ function compileValueSet(
   const perValue = values.map((v) =>
     compileNode({ type: "function", function: "is", arguments: [fieldNode, v] }, ctx),
   );
-  let dateFallback: ((doc: JsonObject) => boolean) | undefined;
-  return (doc) => {
-    const found = getter(doc);
-    for (let i = 0; i < found.length; i++) {
-      const value = found[i];
-      switch (dynamicKind(value)) {
-        case "text": {
-          for (const token of analyze(value as string)) if (tokens.has(token)) return true;
-          break;
-        }
-        case "integer": {
-          const n = numberOf(value, "integer");
-          if (n !== undefined && integers.has(n)) return true;
-          break;
-        }
-        case "float": {
-          const n = numberOf(value, "float");
-          if (n !== undefined && floats.has(n)) return true;
-          break;
-        }
-        case "boolean":
-          if (booleans.has(String(value))) return true;
-          break;
-        case "date":
-          // Rare in value lists: fall back to the clauses one by one.
-          dateFallback ??= (d) => perValue.some((p) => p(d));
-          if (dateFallback(doc)) return true;
-          break;
-        default:
-          break;
+  const hasToken = (token: string): boolean => tokens.has(token);
+  // The document under test, for the rare date values that fall back to the clauses one by one.
+  let current: JsonObject | undefined;
+  const test = (value: JsonValue): boolean => {
+    switch (dynamicKind(value)) {
+      case "text":
+        return someToken(value as string, hasToken);
+      case "integer": {
+        const n = numberOf(value, "integer");
+        return n !== undefined && integers.has(n);
       }
+      case "float": {
+        const n = numberOf(value, "float");
+        return n !== undefined && floats.has(n);
+      }
+      case "boolean":
+        return booleans.has(String(value));
+      case "date": {
+        const doc = current as JsonObject;
+        for (const p of perValue) if (p(doc)) return true;
+        return false;
+      }
+      default:
+        return false;
     }
-    return false;
+  };
+  return (doc) => {
+    const saved = current;
+    current = doc;
+    try {
+      return read(doc, test);
+    } finally {
+      current = saved;
+    }
   };
 }
 

@@ -111,6 +111,12 @@ function isSpaceCode(code: number): boolean {
   );
 }
 
+/**
+ * Characters inside an unquoted literal that need no look at: not special, not whitespace (which may start
+ * ` or `/` and `), not `n` (which may start `not `).
+ */
+const PLAIN_RUN = /[^\\():<>"*{} \t\n\r\u00a0nN]+/y;
+
 /** Characters an unquoted literal must escape: `\ ( ) : < > " * { }`. */
 function isSpecial(ch: string): boolean {
   return (
@@ -268,8 +274,14 @@ class Parser {
 
   /** Case-insensitive match of an ASCII keyword at `at`; returns the text as typed or undefined. */
   private keywordAt(at: number, word: string): string | undefined {
-    const slice = this.text.slice(at, at + word.length);
-    return slice.length === word.length && slice.toLowerCase() === word ? slice : undefined;
+    // Runs at every character of an unquoted value: compare codes, slice only on a match. `word` is
+    // lower-case ASCII letters, and no other character lower-cases to one of them.
+    const text = this.text;
+    if (at + word.length > text.length) return undefined;
+    for (let k = 0; k < word.length; k++) {
+      if ((text.charCodeAt(at + k) | 0x20) !== word.charCodeAt(k)) return undefined;
+    }
+    return text.slice(at, at + word.length);
   }
 
   /**
@@ -565,33 +577,40 @@ class Parser {
     const text = this.text;
     if (text.charAt(this.pos) !== '"') return FAIL;
     let i = this.pos + 1;
+    // Runs of plain characters are copied with one slice (IOC lists are hundreds of kilobytes).
     let value = "";
+    let run = i;
     for (;;) {
       if (i >= text.length) return FAIL;
       const ch = text.charAt(i);
       if (ch === '"') break;
       if (ch === "\\") {
+        value += text.slice(run, i);
+        run = i;
         const next = text.charAt(i + 1);
         const escaped = escapedWhitespace(next);
         if (escaped !== undefined) {
           value += escaped;
           i += 2;
+          run = i;
           continue;
         }
         if (next === "u" && isUnicodeEscape(text, i + 2)) {
           value += String.fromCharCode(Number.parseInt(text.slice(i + 2, i + 6), 16));
           i += 6;
+          run = i;
           continue;
         }
         if (next === "\\" || next === '"') {
           value += next;
           i += 2;
+          run = i;
           continue;
         }
       }
-      value += ch;
       i++;
     }
+    value += text.slice(run, i);
     this.pos = i + 1;
     return literal(value, true, { start, end: this.pos });
   }
@@ -607,12 +626,15 @@ class Parser {
     const start = this.pos;
     const text = this.text;
     let i = start;
+    // Runs of plain characters are copied with one slice (IOC lists are hundreds of kilobytes).
     let value = "";
+    let run = i;
     let hasWildcard = false;
     let count = 0;
     for (;;) {
       const ch = text.charAt(i);
       if (ch === "\\") {
+        value += text.slice(run, i);
         const next = text.charAt(i + 1);
         const escaped = escapedWhitespace(next);
         if (escaped !== undefined) {
@@ -627,25 +649,40 @@ class Parser {
         } else {
           const word =
             this.keywordAt(i + 1, "or") ?? this.keywordAt(i + 1, "and") ?? this.keywordAt(i + 1, "not");
-          if (word === undefined) break;
+          if (word === undefined) {
+            run = i;
+            break;
+          }
           value += word;
           i += 1 + word.length;
         }
+        run = i;
         count++;
         continue;
       }
       if (ch === "*") {
-        value += KQL_WILDCARD_SYMBOL;
+        value += text.slice(run, i) + KQL_WILDCARD_SYMBOL;
         hasWildcard = true;
         i++;
+        run = i;
         count++;
         continue;
       }
       if (ch === "" || isSpecial(ch) || this.isKeywordAt(i)) break;
-      value += ch;
       i++;
       count++;
+      // Skip a run of characters that can neither end the literal nor start an escape, a wildcard or a
+      // keyword (all of the hex of a hash), doing what the loop would: the keyword look-ahead's
+      // whitespace check counts as tried at each of them.
+      PLAIN_RUN.lastIndex = i;
+      if (PLAIN_RUN.test(text)) {
+        const end = PLAIN_RUN.lastIndex;
+        this.spaceTried.fill(1, i, end);
+        count += end - i;
+        i = end;
+      }
     }
+    value += text.slice(run, i);
     if (count === 0) return FAIL;
     this.pos = i;
     const span = { start, end: i };

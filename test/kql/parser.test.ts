@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { isQuarryError } from "../../src/diagnostics/index.js";
 import {
   escapeKuery,
@@ -13,6 +12,7 @@ import {
   spanOf,
   toKqlExpression,
 } from "../../src/kql/index.js";
+import fc from "../fc.js";
 
 const lit = (value: string | boolean | null, isQuoted = false) => ({ type: "literal", value, isQuoted });
 const wc = (value: string) => ({ type: "wildcard", value: value.replaceAll("*", "@kuery-wildcard@") });
