@@ -243,6 +243,8 @@ export class IssueReporter {
 /** The end-of-run summary on stderr and the input part of the exit code. */
 export function finishInput(summary: ReadSummary, strict: boolean | undefined): void {
   const parts = [`${summary.events} events from ${summary.files} file${summary.files === 1 ? "" : "s"}`];
+  if (summary.prefiltered)
+    parts.push(`${summary.prefiltered} more lines ruled out unparsed by the query's literals`);
   if (summary.skippedLines) parts.push(`${summary.skippedLines} lines skipped`);
   if (summary.unreadableFiles) parts.push(`${summary.unreadableFiles} unreadable`);
   if (summary.truncatedFiles) parts.push(`${summary.truncatedFiles} truncated`);

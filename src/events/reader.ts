@@ -61,6 +61,13 @@ export interface ReadOptions {
    * `prefiltered` and not parsed (so a malformed line that fails the test is not reported either).
    */
   readonly prefilter?: LinePrefilter;
+  /**
+   * Keep `summary.minTime`/`maxTime` exact under a prefilter: a line it skips still counts with its
+   * timestamp, read from its text when the line starts with the (single-segment) timestamp key; a line
+   * where that cannot be done cheaply is decoded instead of skipped. For consumers whose results depend
+   * on the input's time span (a hunt's "now").
+   */
+  readonly keepTimeBounds?: boolean;
   /** `seq` of the first event (for readers that stitch several streams into one input order). Default 0. */
   readonly firstSeq?: number;
   /** Events per yielded batch. Default 64 (small batches keep parsed events in V8's young generation). */
@@ -95,8 +102,11 @@ export interface ReadSummary {
   outOfRange: number;
   /** Files cut short by corrupt or truncated compression or JSON. */
   truncatedFiles: number;
-  /** Lines rejected by `lineFilter` without being decoded. */
+  /** Lines rejected by the prefilter without being decoded. */
   prefiltered: number;
+  /** Earliest and latest timestamps of the events read (within --from/--to), when timestamps are read. */
+  minTime?: Timestamp;
+  maxTime?: Timestamp;
 }
 
 export interface EventStream extends AsyncIterable<EventRecord[]> {
@@ -301,9 +311,8 @@ class LineSplitter {
       if (nl < 0) break;
       decoder.linesInFile++;
       if (nl - start > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - start);
-      else if (!prefilter || prefilter.line(chunk, start, nl))
+      else if (!prefilter || prefilter.line(chunk, start, nl) || !decoder.skipLine(chunk, start, nl))
         decoder.line(chunk, start, nl, decoder.linesInFile);
-      else decoder.prefiltered();
       start = nl + 1;
       if (decoder.batch.length >= batchSize) yield decoder.flushBatch();
     }
@@ -323,7 +332,7 @@ class LineSplitter {
       if (nl < 0 || nl >= to) break;
       decoder.linesInFile++;
       if (nl - p > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - p);
-      else decoder.prefiltered();
+      else if (!decoder.skipLine(chunk, p, nl)) decoder.line(chunk, p, nl, decoder.linesInFile);
       p = nl + 1;
     }
     return p;
@@ -345,9 +354,12 @@ class LineSplitter {
     else {
       if (tail) this.pending.push(tail);
       const line = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-      if (!this.prefilter || this.prefilter.line(line, 0, line.length))
+      if (
+        !this.prefilter ||
+        this.prefilter.line(line, 0, line.length) ||
+        !decoder.skipLine(line, 0, line.length)
+      )
         decoder.line(line, 0, line.length, decoder.linesInFile);
-      else decoder.prefiltered();
     }
     this.pending = [];
     this.pendingBytes = 0;
@@ -508,6 +520,8 @@ class EventDecoder {
   private file = "";
   private seq = 0;
   private readonly timestampGetter;
+  /** `"@timestamp"` as JSON text, for reading skipped lines' times (single-segment fields only). */
+  private readonly timeKey: Buffer | undefined;
   private readonly timestampMode: "ignore" | "check" | "require";
   constructor(
     private readonly options: ReadOptions,
@@ -516,6 +530,8 @@ class EventDecoder {
   ) {
     this.timestampGetter = compileFirstValue(options.timestampField ?? "@timestamp");
     this.seq = options.firstSeq ?? 0;
+    const field = options.timestampField ?? "@timestamp";
+    this.timeKey = field.includes(".") ? undefined : Buffer.from(JSON.stringify(field));
     const mode = options.timestamps ?? "check";
     this.timestampMode = mode === "ignore" && (options.from || options.to) ? "check" : mode;
   }
@@ -574,8 +590,31 @@ class EventDecoder {
     this.accept(value, text, lineNo, undefined);
   }
 
-  prefiltered(): void {
+  /**
+   * Count a line the prefilter rules out as skipped, unless its timestamp must count (keepTimeBounds) and
+   * cannot be read from its first bytes: then false, and the caller decodes it.
+   */
+  skipLine(buf: Buffer, start: number, end: number): boolean {
+    if (this.options.keepTimeBounds && this.timestampMode !== "ignore") {
+      const ts = this.timeKey ? leadingTimestamp(buf, start, end, this.timeKey) : undefined;
+      if (!ts) return false;
+      if (this.inRange(ts)) this.noteTime(ts);
+    }
     this.summary.prefiltered++;
+    return true;
+  }
+
+  private inRange(ts: Timestamp): boolean {
+    return !(
+      (this.options.from && compareTimestamps(ts, this.options.from) < 0) ||
+      (this.options.to && compareTimestamps(ts, this.options.to) > 0)
+    );
+  }
+
+  private noteTime(ts: Timestamp): void {
+    const summary = this.summary;
+    if (!summary.minTime || compareTimestamps(ts, summary.minTime) < 0) summary.minTime = ts;
+    if (!summary.maxTime || compareTimestamps(ts, summary.maxTime) > 0) summary.maxTime = ts;
   }
 
   value(buf: Buffer, lineNo: number, index: number | undefined): void {
@@ -647,13 +686,10 @@ class EventDecoder {
           `${index !== undefined ? `element ${index}: ` : ""}no readable ${this.options.timestampField ?? "@timestamp"}${this.timestampMode === "require" ? "; skipped" : ""}`,
         );
         if (this.timestampMode === "require") return;
-      } else if (
-        (this.options.from && compareTimestamps(ts, this.options.from) < 0) ||
-        (this.options.to && compareTimestamps(ts, this.options.to) > 0)
-      ) {
+      } else if (!this.inRange(ts)) {
         this.summary.outOfRange++;
         return;
-      }
+      } else this.noteTime(ts);
     }
     this.summary.events++;
     this.batch.push(
@@ -712,6 +748,39 @@ class ReadEvent implements EventRecord {
       seq: this.seq,
     };
   }
+}
+
+/**
+ * The timestamp of a line that starts `{"<key>": <value>` (spaces allowed), read without parsing the
+ * line: the first key of the top-level object is certainly the top-level field. Undefined when the line
+ * does not start so, or the value is not a plain string or number, or not a readable time.
+ */
+function leadingTimestamp(buf: Buffer, start: number, end: number, key: Buffer): Timestamp | undefined {
+  let i = start;
+  const skipSpaces = () => {
+    while (i < end && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0d)) i++;
+  };
+  skipSpaces();
+  if (buf[i] !== 0x7b) return undefined;
+  i++;
+  skipSpaces();
+  if (i + key.length > end || buf.compare(key, 0, key.length, i, i + key.length) !== 0) return undefined;
+  i += key.length;
+  skipSpaces();
+  if (buf[i] !== 0x3a) return undefined;
+  i++;
+  skipSpaces();
+  if (buf[i] === 0x22) {
+    const close = buf.indexOf(0x22, i + 1);
+    if (close < 0 || close >= end || close - i > 64) return undefined;
+    for (let k = i + 1; k < close; k++) if (buf[k] === 0x5c || buf[k] >= 0x80) return undefined;
+    return parseTimestamp(buf.toString("latin1", i + 1, close));
+  }
+  let j = i;
+  while (j < end && j - i < 32 && ((buf[j] >= 0x30 && buf[j] <= 0x39) || buf[j] === 0x2d || buf[j] === 0x2e))
+    j++;
+  if (j === i || !(buf[j] === 0x2c || buf[j] === 0x7d || buf[j] === 0x20)) return undefined;
+  return parseTimestamp(buf.toString("latin1", i, j));
 }
 
 /** What a parallel reader needs to rebuild an event read elsewhere (a worker) with its true line number. */

@@ -34,8 +34,11 @@ export interface RuleSummary {
 
 export interface InputSummary {
   readonly files: number;
+  /** Events decoded and run through the rules. */
   readonly events: number;
   readonly skipped_lines: number;
+  /** Lines no rule could match, ruled out on their bytes by the literal prefilter and not decoded. */
+  readonly prefiltered_lines?: number;
   readonly errors: readonly string[];
 }
 

@@ -10,6 +10,7 @@
 import { open, stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import {
+  compareTimestamps,
   detectMode,
   type EventRecord,
   type EventStream,
@@ -113,6 +114,7 @@ async function* iterate(
           timestamps: options.timestamps,
           from: options.from,
           to: options.to,
+          keepTimeBounds: options.keepTimeBounds,
           prefilter: parallel.prefilter,
         },
       });
@@ -201,6 +203,10 @@ function addSummary(total: ReadSummary, part: ReadSummary, countFiles: boolean):
   total.outOfRange += part.outOfRange;
   total.truncatedFiles += part.truncatedFiles;
   total.prefiltered += part.prefiltered;
+  if (part.minTime && (!total.minTime || compareTimestamps(part.minTime, total.minTime) < 0))
+    total.minTime = part.minTime;
+  if (part.maxTime && (!total.maxTime || compareTimestamps(part.maxTime, total.maxTime) > 0))
+    total.maxTime = part.maxTime;
 }
 
 /** N workers, one segment each at a time, tasks queued in submission order. */

@@ -24,6 +24,7 @@ export interface WorkerReadOptions {
   readonly timestamps?: "ignore" | "check" | "require";
   readonly from?: Timestamp;
   readonly to?: Timestamp;
+  readonly keepTimeBounds?: boolean;
   /** Derive and apply the query's literal prefilter. */
   readonly prefilter: boolean;
 }

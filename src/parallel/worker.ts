@@ -35,6 +35,7 @@ async function runSegment(task: SegmentTask): Promise<SegmentResult> {
     timestamps: setup.read.timestamps,
     from: setup.read.from,
     to: setup.read.to,
+    keepTimeBounds: setup.read.keepTimeBounds,
     prefilter,
     batchSize: 64,
     onIssue: (issue) => {

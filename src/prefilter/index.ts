@@ -13,6 +13,7 @@ import type { Schema } from "../schema/index.js";
 import { eqlRequirement } from "./eql.js";
 import { kqlRequirement } from "./kql.js";
 import { type LinePrefilter, prefilterFor } from "./line-prefilter.js";
+import { containsText, someOf } from "./requirement.js";
 
 export { type LinePrefilter, unionPrefilters } from "./line-prefilter.js";
 
@@ -30,4 +31,22 @@ export function prefilterForKql(
   options: { schema?: Schema; caseInsensitive?: boolean } = {},
 ): LinePrefilter | undefined {
   return prefilterFor(kqlRequirement(query, options));
+}
+
+/**
+ * A line that may hold any of these texts inside a string value (IOC values: domains, hashes); the same
+ * escape and case-folding care as query literals.
+ */
+export function prefilterForLiterals(
+  texts: readonly string[],
+  options: { caseInsensitive: boolean },
+): LinePrefilter | undefined {
+  if (texts.length === 0) return undefined;
+  return prefilterFor(
+    someOf(
+      texts.map((text) =>
+        containsText(text, { atStart: false, atEnd: false, caseInsensitive: options.caseInsensitive }),
+      ),
+    ),
+  );
 }

@@ -25,6 +25,13 @@ import {
 import type { Indicator } from "../intel/types.js";
 import { compileKql, compileKqlAst, parseKql } from "../kql/index.js";
 
+import {
+  type LinePrefilter,
+  prefilterForEql,
+  prefilterForKql,
+  prefilterForLiterals,
+  unionPrefilters,
+} from "../prefilter/index.js";
 import type { CompiledQuery, QueryRun } from "../query/index.js";
 import type { Schema } from "../schema/index.js";
 import { type Alert, buildAlert, type RuleHit } from "./alerts.js";
@@ -118,6 +125,8 @@ interface CompiledRule {
   readonly timeGetter: FirstValueGetter | undefined;
   readonly schedule: ScheduleSpec | undefined;
   readonly needsTimeOrder: boolean;
+  /** The literal prefilter of the rule's event query (derived when first asked for); undefined: none. */
+  readonly prefilter: () => LinePrefilter | undefined;
   makeRun(pass: HuntPass, self: CompiledRule): RuleRun;
 }
 
@@ -226,6 +235,7 @@ export class Hunt {
           timeGetter: undefined,
           schedule: this.scheduleSpec(ioc.rule),
           needsTimeOrder: false,
+          prefilter: () => prefilterForIndicators(ioc.list.indicators),
           makeRun: () => ({ push() {}, finish() {} }),
         };
         this.compiled.push(c);
@@ -239,6 +249,22 @@ export class Hunt {
       this.notes.push(
         `rules name different tiebreaker fields (${[...tiebreakers].join(", ")}); events with equal timestamps are ordered by input order`,
       );
+  }
+
+  /**
+   * What a line must contain for any rule of the hunt to need it: the union of every running rule's
+   * literal prefilter (its event query; IOC lists: their domains and hashes). Undefined when one rule has
+   * none (it may need any line). A rule's filters and exceptions only ever remove events, so they add no
+   * requirement. Skipped lines still count towards the input's time span (see ReadOptions.keepTimeBounds).
+   */
+  linePrefilter(): LinePrefilter | undefined {
+    const filters: (LinePrefilter | undefined)[] = [];
+    for (const c of this.compiled) {
+      const f = c.prefilter();
+      if (!f) return undefined;
+      filters.push(f);
+    }
+    return filters.length > 0 ? unionPrefilters(filters) : undefined;
   }
 
   /**
@@ -301,6 +327,7 @@ export class Hunt {
     const text = rule.query ?? "";
     let query: CompiledQuery;
     let guard: GuardExpr | undefined;
+    let derivePrefilter: () => LinePrefilter | undefined;
     const categoryField = rule.eventCategoryOverride ?? "event.category";
     try {
       if (type === "eql") {
@@ -312,10 +339,12 @@ export class Hunt {
         });
         query = eql;
         guard = eqlGuard(eql.query, schema, categoryField);
+        derivePrefilter = () => prefilterForEql(eql.query, { schema, categoryField });
       } else {
         const ast = parseKql(text);
         query = compileKqlAst(ast, { schema, now: this.options.now?.ms }, text);
         guard = kqlGuard(ast, schema);
+        derivePrefilter = () => prefilterForKql(ast, { schema });
       }
     } catch (error) {
       if (isQuarryError(error))
@@ -348,6 +377,7 @@ export class Hunt {
       timeGetter,
       schedule: this.scheduleSpec(rule),
       needsTimeOrder: query.needsTimeOrder,
+      prefilter: once(derivePrefilter),
     };
     const matches = query.shape === "event" && query.matches ? query.matches : undefined;
     const compileStage = (stageText: string) =>
@@ -614,6 +644,15 @@ export class HuntPass {
       for (const c of this.iocRules) c.report.ms += dt / this.iocRules.length;
     }
     for (const c of this.iocRules) c.report.evaluated++;
+  }
+
+  /**
+   * Widen the input's time span with times of events the pass did not see (lines a prefilter skipped):
+   * "now" and the schedule are the whole input's, not just the candidate events'.
+   */
+  includeTimeBounds(min: Timestamp | undefined, max: Timestamp | undefined): void {
+    if (min && (!this.min || compareTimestamps(min, this.min) < 0)) this.min = min;
+    if (max && (!this.max || compareTimestamps(max, this.max) > 0)) this.max = max;
   }
 
   /** End of input: finish every run, apply max_signals, build alerts. */
@@ -1218,3 +1257,48 @@ export function renderRuleDiagnostic(report: RuleReport): string | undefined {
 }
 
 export { formatTimestamp };
+
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
+}
+
+/**
+ * The literals an IOC list's matches must contain: domains (the matcher also matches subdomains, which
+ * contain the name), hashes and URL hosts, ASCII-case-insensitively. IPs, CIDRs and punycode names (an
+ * event may hold the Unicode form) give no requirement, so the list then has no prefilter.
+ */
+function prefilterForIndicators(indicators: readonly Indicator[]): LinePrefilter | undefined {
+  const literals: string[] = [];
+  for (const indicator of indicators) {
+    switch (indicator.type) {
+      case "domain":
+        if (indicator.value.includes("xn--")) return undefined;
+        literals.push(indicator.value);
+        break;
+      case "md5":
+      case "sha1":
+      case "sha256":
+        literals.push(indicator.value);
+        break;
+      case "url": {
+        // `host[:port]/path?query`: whatever field the URL is matched in, its host is written there.
+        const host = indicator.value.split(/[/:?#]/)[0];
+        // IP hosts have other spellings (0x7f.1); punycode hosts may be written in Unicode.
+        if (host === "" || host.includes("xn--") || !/[a-z]/.test(host.split(".").pop() ?? "")) return undefined;
+        literals.push(host);
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  return literals.length > 0 ? prefilterForLiterals(literals, { caseInsensitive: true }) : undefined;
+}

@@ -130,14 +130,20 @@ export async function runHunt(
   inputs: readonly string[],
   readOptions: ReadOptions,
   onBatch?: (batch: readonly EventRecord[]) => void,
+  reader: (inputs: readonly string[], options: ReadOptions) => EventStream = readEvents,
 ): Promise<HuntRun> {
+  // With a prefilter the pass sees only candidate events; the reader keeps the whole input's time span.
+  const bounded = (pass: HuntPass, summary: ReadSummary): HuntResult => {
+    if (readOptions.keepTimeBounds) pass.includeTimeBounds(summary.minTime, summary.maxTime);
+    return pass.finish();
+  };
   if (hunt.needsTimeOrder) {
     // The ordered read keeps only events with a readable timestamp. The others are not lost: they go
     // straight to the pass being fed, which shows them to every rule that does not need time order.
     let current: HuntPass | undefined;
     const keyer = makeKeyer({ timestampField: hunt.timestampField, tiebreakerField: hunt.tiebreakerField });
     const read = (ins: readonly string[], options: ReadOptions): EventStream => {
-      const inner = readEvents(ins, { ...options, timestamps: "check" });
+      const inner = reader(ins, { ...options, timestamps: "check" });
       return {
         summary: inner.summary,
         async *[Symbol.asyncIterator]() {
@@ -171,15 +177,15 @@ export async function runHunt(
       },
       read,
     );
-    return { result: r.consumer.pass.finish(), summary: r.summary, sorted: r.sorted };
+    return { result: bounded(r.consumer.pass, r.summary), summary: r.summary, sorted: r.sorted };
   }
   const pass = hunt.pass();
-  const stream = readEvents(inputs, readOptions);
+  const stream = reader(inputs, readOptions);
   for await (const batch of stream) {
     pass.push(batch);
     onBatch?.(batch);
   }
-  return { result: pass.finish(), summary: stream.summary, sorted: false };
+  return { result: bounded(pass, stream.summary), summary: stream.summary, sorted: false };
 }
 
 export { Hunt };

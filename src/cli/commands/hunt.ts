@@ -175,15 +175,24 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
       progress.bytes += n;
     },
   };
-  const run = await runHunt(hunt, inputs, readOptions, (batch) => {
-    progress.events += batch.length;
-    progress.tick();
-  });
+  // --strict validates every line, so nothing may be skipped unparsed.
+  const prefilter = !flags.strict && flags.prefilter !== false ? hunt.linePrefilter() : undefined;
+  if (prefilter && flags.profile) process.stderr.write(`quarry: prefilter: ${prefilter.description}\n`);
+  const run = await runHunt(
+    hunt,
+    inputs,
+    prefilter ? { ...readOptions, prefilter, keepTimeBounds: true } : readOptions,
+    (batch) => {
+      progress.events += batch.length;
+      progress.tick();
+    },
+  );
   progress.done();
   const input: InputSummary = {
     files: run.summary.files,
     events: run.summary.events,
     skipped_lines: run.summary.skippedLines,
+    ...(run.summary.prefiltered > 0 ? { prefiltered_lines: run.summary.prefiltered } : {}),
     errors: inputErrors,
   };
   const report = makeReport(run.result, input);
