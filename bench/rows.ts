@@ -1,6 +1,14 @@
 /** The bench rows: each reads the dataset once and reports events (and hits where it searches). */
-import { readEvents } from "../src/events/index.js";
+import { compileEql } from "../src/eql/index.js";
+import { type EventRecord, readEvents, readInTimeOrder } from "../src/events/index.js";
+import { compileKql } from "../src/kql/index.js";
+import { type QuerySpec, readerFor } from "../src/parallel/index.js";
+import type { CompiledQuery, QueryRun } from "../src/query/index.js";
+import { eqlFilter, eqlSequence3 } from "./eql.js";
+import { huntCorpus, huntPack3cx } from "./hunt.js";
+import { kqlFilter, kqlHashSweep } from "./kql.js";
 import { parseOnly, rawRead } from "./measure.js";
+import { iocQuery } from "./prefilter.js";
 
 export type Row = (file: string, args: Record<string, unknown>) => Promise<{ events: number; hits?: number }>;
 
@@ -11,8 +19,55 @@ async function reader(file: string): Promise<{ events: number }> {
   return { events };
 }
 
+/**
+ * A query the way `quarry query` runs it (src/parallel readerFor: literal prefilter, worker threads):
+ * args.language ("eql" | "kql"), args.query (or args.iocSweep for the 1,000-domain query), args.threads
+ * (default 1), args.prefilter (default true). `events` is every event read (the workers' included), so
+ * events/s compares with the parse-only baseline on the same dataset.
+ */
+async function query(file: string, args: Record<string, unknown>): Promise<{ events: number; hits: number }> {
+  const language = args.language === "kql" ? "kql" : "eql";
+  const text = args.iocSweep ? await iocQuery() : String(args.query);
+  const spec: QuerySpec = { language, text };
+  const compiled: CompiledQuery = language === "eql" ? compileEql(text) : compileKql(text);
+  const read = readerFor(compiled, spec, {
+    threads: typeof args.threads === "number" ? args.threads : 1,
+    prefilter: args.prefilter !== false,
+    inputs: [file],
+  });
+  const counter = new HitCounter(compiled.start());
+  let events: number;
+  if (compiled.needsTimeOrder) {
+    const r = await readInTimeOrder([file], {}, {}, () => counter, read);
+    events = r.summary.events;
+  } else {
+    const stream = read([file], {});
+    for await (const batch of stream) counter.push(batch);
+    events = stream.summary.events;
+  }
+  return { events, hits: counter.hits + counter.run.finish().length };
+}
+
+class HitCounter {
+  hits = 0;
+  constructor(readonly run: QueryRun) {}
+  push(batch: readonly EventRecord[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const h = this.run.push(batch[i]);
+      if (h) this.hits += h.length;
+    }
+  }
+}
+
 export const rows: Record<string, Row> = {
   "raw-read": rawRead,
   "parse-only": parseOnly,
   reader,
+  query,
+  "eql-filter": eqlFilter,
+  "eql-sequence": eqlSequence3,
+  "kql-filter": kqlFilter,
+  "kql-hashes": kqlHashSweep,
+  "hunt-corpus": huntCorpus,
+  "hunt-3cx": huntPack3cx,
 };

@@ -49,6 +49,7 @@ import {
   toDouble,
   toInteger,
 } from "./values.js";
+import { type KeywordNormalizer, keywordNormalizer, lowercase, lowercaseEquals } from "./normalizer.js";
 import { compileWildcard, foldCase, foldedEquals, hasWildcard, type WildcardMatcher } from "./wildcard.js";
 
 export type DocFn<T> = (doc: JsonObject) => T;
@@ -73,6 +74,13 @@ export interface ResolvedField {
   readonly nullValue?: JsonValue;
   /** For date fields: the mapping's `format` (default: ISO-8601 or epoch milliseconds). */
   readonly dateParser?: DateParser;
+  /**
+   * The mapping's keyword normalizer (`lowercase` for Elastic Defend's `.caseless` multi-fields): applied
+   * to every indexed value (so to script values and join keys too) and to the constants of the
+   * term-level queries a comparison becomes (`==`, `in`, `:`, `like`, `regex`, ranges, `startsWith`,
+   * `endsWith`, `stringContains`), as Elasticsearch applies it.
+   */
+  readonly normalizer?: KeywordNormalizer;
   /** An optional field the (complete) schema does not know: the constant null. */
   readonly absent: boolean;
   readonly optional: boolean;
@@ -85,8 +93,9 @@ export function resolveField(ref: FieldRef | string, context: CompileContext): R
   let concrete = schema ? schema.resolveAlias(path) : path;
   const info: (FieldInfo & { readonly nullValue?: JsonValue; readonly format?: string }) | undefined =
     schema?.lookup(concrete);
-  // `name.keyword` and other sub-fields read the parent's `_source` value.
-  if (schema && info && !schema.fieldNames().includes(concrete)) {
+  // `name.keyword`, `name.caseless` and other multi-fields have no `_source` of their own: they index
+  // the parent's value (a mapping that lists them as table entries included).
+  if (schema && info) {
     const dot = concrete.lastIndexOf(".");
     if (dot > 0 && schema.lookup(concrete.slice(0, dot))?.subFields?.[concrete.slice(dot + 1)]) {
       concrete = concrete.slice(0, dot);
@@ -101,21 +110,35 @@ export function resolveField(ref: FieldRef | string, context: CompileContext): R
     kind,
     dateParser: kind === "date" && info?.format ? compileDateFormat(info.format) : undefined,
     nullValue: info?.nullValue,
+    normalizer: kind === "keyword" ? keywordNormalizer(info?.normalizer) : undefined,
     absent,
     optional,
   };
 }
 
+/** How a field indexes one source value (its type's conversion, then its normalizer). */
+function indexer(field: ResolvedField): (v: JsonValue) => Indexed | undefined {
+  const { kind, dateParser } = field;
+  if (dateParser) {
+    return (v) => {
+      const d = dateParser(v);
+      return d === undefined ? undefined : { kind: "date", v: d };
+    };
+  }
+  if (field.normalizer === "lowercase") {
+    return (v) => {
+      const x = indexValue(kind, v);
+      return x?.kind === "keyword" ? { kind: "keyword", v: lowercase(x.v) } : x;
+    };
+  }
+  return (v) => indexValue(kind, v);
+}
+
 /** Every indexed value of a field in a document (empty when missing). */
 export function indexedValues(field: ResolvedField): DocFn<Indexed[]> {
-  const { getter, kind, nullValue, dateParser } = field;
+  const { getter, nullValue } = field;
   if (field.absent) return () => [];
-  const index = dateParser
-    ? (v: JsonValue): Indexed | undefined => {
-        const d = dateParser(v);
-        return d === undefined ? undefined : { kind: "date", v: d };
-      }
-    : (v: JsonValue) => indexValue(kind, v);
+  const index = indexer(field);
   const withNulls = nullValue === undefined ? undefined : rawGetter(field.path);
   return (doc) => {
     const raw = getter(doc);
@@ -133,13 +156,16 @@ export function indexedValues(field: ResolvedField): DocFn<Indexed[]> {
 }
 
 /**
- * True when some value of the field passes. Raw strings of keyword (or dynamically typed) fields go
- * straight to `onString` (no per-value allocation); other values are indexed first.
+ * True when some value of the field passes. Strings of keyword (or dynamically typed) fields go
+ * straight to `onString` (no per-value allocation); other values are indexed first. `onString` sees the
+ * indexed string: for a normalized field, the normalized value, unless the caller gives `onRawString`,
+ * a test of the source string that does the normalizing comparison itself (without allocating).
  */
 export function anyValue(
   field: ResolvedField,
   onIndexed: (x: Indexed) => boolean,
   onString?: (s: string) => boolean,
+  onRawString?: (s: string) => boolean,
 ): DocFn<boolean> {
   if (field.absent) return () => false;
   if (field.nullValue !== undefined) {
@@ -147,17 +173,16 @@ export function anyValue(
     return (doc) => values(doc).some(onIndexed);
   }
   const visitor = compileFieldTester(field.path);
-  const { kind, dateParser } = field;
-  const index = dateParser
-    ? (v: JsonValue): Indexed | undefined => {
-        const d = dateParser(v);
-        return d === undefined ? undefined : { kind: "date", v: d };
-      }
-    : (v: JsonValue) => indexValue(kind, v);
-  const strings = onString !== undefined && (kind === "keyword" || kind === "dynamic");
+  const { kind } = field;
+  const index = indexer(field);
+  const stringTest =
+    onString === undefined || field.normalizer === undefined
+      ? onString
+      : (onRawString ?? ((s: string) => onString(lowercase(s))));
+  const strings = stringTest !== undefined && (kind === "keyword" || kind === "dynamic");
   const visit = strings
     ? (v: JsonValue): boolean => {
-        if (typeof v === "string") return (onString as (s: string) => boolean)(v);
+        if (typeof v === "string") return (stringTest as (s: string) => boolean)(v);
         const x = index(v);
         return x !== undefined && onIndexed(x);
       }
@@ -407,6 +432,8 @@ function fieldValue(field: ResolvedField): CompiledValue {
   const tester = compileFieldTester(field.path);
   const { kind, dateParser } = field;
   const strings = kind === "keyword" || kind === "dynamic";
+  // A normalized field's doc values (what scripts read) are normalized.
+  const normalized = field.normalizer === "lowercase";
   let first: JsonValue | undefined;
   let count = 0;
   const visit = (v: JsonValue): boolean => {
@@ -422,7 +449,7 @@ function fieldValue(field: ResolvedField): CompiledValue {
     first = undefined;
     if (n === 0 || v === undefined) return null;
     if (n > 1) return smallest(doc);
-    if (strings && typeof v === "string") return v;
+    if (strings && typeof v === "string") return normalized ? lowercase(v) : v;
     if (dateParser) {
       const d = dateParser(v);
       return d === undefined ? null : formatDateNanos(d);
@@ -655,18 +682,25 @@ export class ExpressionCompiler {
     return (doc) => v(doc) !== null;
   }
 
-  /** The string test of a `:`/`like`/`regex` with constant patterns; null when every pattern is null. */
-  private matchTest(e: MatchPredicate): ((text: string) => boolean) | null {
+  /**
+   * The string test of a `:`/`like`/`regex` with constant patterns; null when every pattern is null.
+   * `normalizer`: the field's, which the query applies to its patterns (the values it tests are then
+   * normalized ones; the wildcard or regexp query's case-insensitivity changes nothing on top of it).
+   */
+  private matchTest(e: MatchPredicate, normalizer?: KeywordNormalizer): ((text: string) => boolean) | null {
     // Wildcards test a value folded once per value (not once per pattern); regexes fold themselves.
     const wildcards: WildcardMatcher[] = [];
     const regexes: ((text: string) => boolean)[] = [];
     const equals = new Set<string>();
-    const ci = e.caseInsensitive;
+    const normalized = normalizer === "lowercase";
+    const ci = e.caseInsensitive && !normalized;
     for (const p of e.patterns) {
       if (p.kind === "null") continue;
-      const text = p.kind === "string" ? p.value : p.kind === "number" ? p.text : String(p.value);
+      const source = p.kind === "string" ? p.value : p.kind === "number" ? p.text : String(p.value);
+      // Elasticsearch normalizes a regexp's whole text too (elastic/elasticsearch#80189).
+      const text = normalized ? lowercase(source) : source;
       if (e.operator === "regex" || e.operator === "regex~") {
-        regexes.push(compileLuceneRegex(text, { caseInsensitive: ci, span: p.span }).test);
+        regexes.push(compileLuceneRegex(text, { caseInsensitive: e.caseInsensitive, span: p.span }).test);
       } else if (hasWildcard(text)) {
         wildcards.push(compileWildcard(text, ci));
       } else {
@@ -726,13 +760,22 @@ export class ExpressionCompiler {
         const any = anyValue(field, (x) => x.kind === "boolean" && x.v === true);
         return this.negate(any, negated);
       }
-      default: {
-        const v = this.value(e);
-        if (v.isConstant) return (v.constant === true) !== negated ? () => true : () => false;
-        const f = v.fn;
-        return negated ? (doc) => f(doc) !== true : (doc) => f(doc) === true;
+      case "call": {
+        const query = this.normalizedStringQuery(e);
+        if (query) return this.negate(query, negated);
+        return this.scriptPredicate(e, negated);
       }
+      default:
+        return this.scriptPredicate(e, negated);
     }
+  }
+
+  /** A condition Elasticsearch runs as a script: true only when the value is exactly `true`. */
+  private scriptPredicate(e: Expression, negated: boolean): DocFn<boolean> {
+    const v = this.value(e);
+    if (v.isConstant) return (v.constant === true) !== negated ? () => true : () => false;
+    const f = v.fn;
+    return negated ? (doc) => f(doc) !== true : (doc) => f(doc) === true;
   }
 
   private negate(fn: DocFn<boolean>, negated: boolean): DocFn<boolean> {
@@ -762,8 +805,11 @@ export class ExpressionCompiler {
     }
     if (l.kind === "field" && !readsField(r)) {
       const field = resolveField(l, this.context);
-      const literal = this.value(r).constant ?? null;
+      const constant = this.value(r).constant ?? null;
       if (field.absent) return op === "!=" ? () => true : () => false;
+      // A term or range query normalizes its constant as the field normalizes its values.
+      const normalized = field.normalizer === "lowercase";
+      const literal = normalized && typeof constant === "string" ? lowercase(constant) : constant;
       const compare = this.fieldComparer(field, literal, op);
       const text = literal === null || typeof literal === "object" ? undefined : String(literal);
       if (op === "==" || op === "!=") {
@@ -771,6 +817,7 @@ export class ExpressionCompiler {
           field,
           (x) => compare(x) === 0,
           text === undefined ? undefined : (v) => v === text,
+          text === undefined || !normalized ? undefined : (v) => lowercaseEquals(v, text),
         );
         // `!=` is a negated term query: no value equals the constant (a missing field matches).
         return op === "==" ? equal : (doc) => !equal(doc);
@@ -801,12 +848,14 @@ export class ExpressionCompiler {
   }
 
   private matchPredicate(e: MatchPredicate): DocFn<boolean> {
-    const test = this.matchTest(e);
     if (e.subject.kind === "field") {
       const field = resolveField(e.subject, this.context);
+      const test = this.matchTest(e, field.normalizer);
       if (field.absent || test === null) return () => false;
-      return anyValue(field, (x) => test(indexedText(x)), test);
+      const raw = field.normalizer === "lowercase" ? this.normalizedEquality(e) : undefined;
+      return anyValue(field, (x) => test(indexedText(x)), test, raw);
     }
+    const test = this.matchTest(e);
     if (test === null) return () => false;
     const v = this.value(e.subject).fn;
     return (doc) => {
@@ -815,11 +864,67 @@ export class ExpressionCompiler {
     };
   }
 
+  /**
+   * For a lower-cased field: a test of the source string for a `:`/`like` whose patterns are all plain
+   * (no wildcard, no regex), which compares without lower-casing the value (no allocation for ASCII).
+   */
+  private normalizedEquality(e: MatchPredicate): ((raw: string) => boolean) | undefined {
+    if (e.operator === "regex" || e.operator === "regex~") return undefined;
+    const texts: string[] = [];
+    for (const p of e.patterns) {
+      if (p.kind === "null") continue;
+      const text = p.kind === "string" ? p.value : p.kind === "number" ? p.text : String(p.value);
+      if (hasWildcard(text)) return undefined;
+      texts.push(lowercase(text));
+    }
+    if (texts.length === 1) {
+      const [only] = texts;
+      return (raw) => lowercaseEquals(raw, only);
+    }
+    return undefined;
+  }
+
+  /**
+   * `startsWith`, `endsWith` and `stringContains` of a normalized field and a constant: Elasticsearch
+   * runs them as prefix / wildcard queries, which normalize the constant and match any value of the
+   * field (undefined for every other call, which runs as a script).
+   */
+  private normalizedStringQuery(e: Extract<Expression, { kind: "call" }>): DocFn<boolean> | undefined {
+    const name = e.canonicalName;
+    if (name !== "startswith" && name !== "endswith" && name !== "stringcontains") return undefined;
+    if (e.args.length !== 2) return undefined;
+    const [subject, arg] = e.args;
+    if (subject.kind !== "field" || readsField(arg)) return undefined;
+    const field = resolveField(subject, this.context);
+    if (field.normalizer !== "lowercase") return undefined;
+    const constant = this.value(arg).constant;
+    if (typeof constant !== "string") return undefined;
+    if (field.absent) return () => false;
+    const part = lowercase(constant);
+    const test =
+      name === "startswith"
+        ? (s: string) => s.startsWith(part)
+        : name === "endswith"
+          ? (s: string) => s.endsWith(part)
+          : (s: string) => s.includes(part);
+    return anyValue(field, (x) => x.kind === "keyword" && test(x.v), test);
+  }
+
   private inPredicate(subject: Expression, list: readonly Expression[], ci: boolean): DocFn<boolean> {
     const compiled = list.map((v) => this.value(v));
     if (subject.kind === "field" && compiled.every((c) => c.isConstant)) {
       const field = resolveField(subject, this.context);
       if (field.absent) return () => false;
+      // A terms query normalizes its constants as the field normalizes its values (then `in~` adds nothing).
+      if (field.normalizer === "lowercase") {
+        const constants = compiled
+          .map((c) => c.constant ?? null)
+          .filter((c): c is Exclude<Scalar, null> => c !== null)
+          .map((c) => (typeof c === "string" ? lowercase(c) : c));
+        const lookup = inLookup(constants, false);
+        const strings = new Set(constants.filter((c): c is string => typeof c === "string"));
+        return anyValue(field, lookup, (v) => strings.has(v), lengthFiltered(strings, (v) => strings.has(lowercase(v))));
+      }
       const constants = compiled
         .map((c) => c.constant ?? null)
         .filter((c): c is Exclude<Scalar, null> => c !== null);

@@ -520,6 +520,9 @@ class EventDecoder {
   private file = "";
   private seq = 0;
   private readonly timestampGetter;
+  /** summary.minTime/maxTime as `YYYY-MM-DDTHH:MM:SS.sssZ` bytes, when they have that form. */
+  private minIso: Buffer | undefined;
+  private maxIso: Buffer | undefined;
   /** `"@timestamp"` as JSON text, for reading skipped lines' times (single-segment fields only). */
   private readonly timeKey: Buffer | undefined;
   private readonly timestampMode: "ignore" | "check" | "require";
@@ -596,9 +599,19 @@ class EventDecoder {
    */
   skipLine(buf: Buffer, start: number, end: number): boolean {
     if (this.options.keepTimeBounds && this.timestampMode !== "ignore") {
-      const ts = this.timeKey ? leadingTimestamp(buf, start, end, this.timeKey) : undefined;
-      if (!ts) return false;
-      if (this.inRange(ts)) this.noteTime(ts);
+      const value = this.timeKey ? leadingValue(buf, start, end, this.timeKey) : undefined;
+      if (!value) return false;
+      // Canonical ISO text orders as its time: inside the span seen so far, it changes nothing (the usual
+      // case, and no parse). Otherwise it is read in full.
+      const low = this.minIso;
+      const high = this.maxIso;
+      if (
+        !(low && high && value.end - value.start === low.length && bytesWithin(buf, value.start, low, high))
+      ) {
+        const ts = parseTimestamp(buf.toString("latin1", value.start, value.end));
+        if (!ts) return false;
+        if (this.inRange(ts)) this.noteTime(ts);
+      }
     }
     this.summary.prefiltered++;
     return true;
@@ -613,8 +626,14 @@ class EventDecoder {
 
   private noteTime(ts: Timestamp): void {
     const summary = this.summary;
-    if (!summary.minTime || compareTimestamps(ts, summary.minTime) < 0) summary.minTime = ts;
-    if (!summary.maxTime || compareTimestamps(ts, summary.maxTime) > 0) summary.maxTime = ts;
+    if (!summary.minTime || compareTimestamps(ts, summary.minTime) < 0) {
+      summary.minTime = ts;
+      this.minIso = canonicalIso(ts);
+    }
+    if (!summary.maxTime || compareTimestamps(ts, summary.maxTime) > 0) {
+      summary.maxTime = ts;
+      this.maxIso = canonicalIso(ts);
+    }
   }
 
   value(buf: Buffer, lineNo: number, index: number | undefined): void {
@@ -751,36 +770,67 @@ class ReadEvent implements EventRecord {
 }
 
 /**
- * The timestamp of a line that starts `{"<key>": <value>` (spaces allowed), read without parsing the
- * line: the first key of the top-level object is certainly the top-level field. Undefined when the line
- * does not start so, or the value is not a plain string or number, or not a readable time.
+ * Where the value of a line that starts `{"<key>": <value>` (spaces allowed) lies, read without parsing the
+ * line: the first key of the top-level object is certainly the top-level field. For a string, the range
+ * excludes the quotes. Undefined when the line does not start so, or the value is not a plain (escape-free,
+ * ASCII, short) string or a plain number.
  */
-function leadingTimestamp(buf: Buffer, start: number, end: number, key: Buffer): Timestamp | undefined {
+function leadingValue(
+  buf: Buffer,
+  start: number,
+  end: number,
+  key: Buffer,
+): { start: number; end: number } | undefined {
   let i = start;
-  const skipSpaces = () => {
-    while (i < end && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0d)) i++;
-  };
-  skipSpaces();
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
   if (buf[i] !== 0x7b) return undefined;
   i++;
-  skipSpaces();
-  if (i + key.length > end || buf.compare(key, 0, key.length, i, i + key.length) !== 0) return undefined;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+  for (let k = 0; k < key.length; k++) if (buf[i + k] !== key[k]) return undefined;
   i += key.length;
-  skipSpaces();
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
   if (buf[i] !== 0x3a) return undefined;
   i++;
-  skipSpaces();
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
   if (buf[i] === 0x22) {
-    const close = buf.indexOf(0x22, i + 1);
-    if (close < 0 || close >= end || close - i > 64) return undefined;
-    for (let k = i + 1; k < close; k++) if (buf[k] === 0x5c || buf[k] >= 0x80) return undefined;
-    return parseTimestamp(buf.toString("latin1", i + 1, close));
+    const from = i + 1;
+    let j = from;
+    while (j < end && j - from <= 64 && buf[j] !== 0x22) {
+      if (buf[j] === 0x5c || buf[j] >= 0x80) return undefined;
+      j++;
+    }
+    return buf[j] === 0x22 ? { start: from, end: j } : undefined;
   }
   let j = i;
   while (j < end && j - i < 32 && ((buf[j] >= 0x30 && buf[j] <= 0x39) || buf[j] === 0x2d || buf[j] === 0x2e))
     j++;
   if (j === i || !(buf[j] === 0x2c || buf[j] === 0x7d || buf[j] === 0x20)) return undefined;
-  return parseTimestamp(buf.toString("latin1", i, j));
+  return { start: i, end: j };
+}
+
+/** A time as 24 bytes of canonical ISO text (whose byte order is time order), if it has that form. */
+function canonicalIso(ts: Timestamp): Buffer | undefined {
+  if (ts.nanos !== 0 || ts.ms < Date.UTC(1000, 0, 1) || ts.ms >= Date.UTC(10000, 0, 1)) return undefined;
+  return Buffer.from(new Date(ts.ms).toISOString(), "latin1");
+}
+
+/** buf[start, start + low.length) lies within [low, high] byte-wise (all three the same length). */
+function bytesWithin(buf: Buffer, start: number, low: Buffer, high: Buffer): boolean {
+  let aboveLow = false;
+  let belowHigh = false;
+  for (let k = 0; k < low.length; k++) {
+    const c = buf[start + k];
+    if (!aboveLow) {
+      if (c < low[k]) return false;
+      if (c > low[k]) aboveLow = true;
+    }
+    if (!belowHigh) {
+      if (c > high[k]) return false;
+      if (c < high[k]) belowHigh = true;
+    }
+    if (aboveLow && belowHigh) return true;
+  }
+  return true;
 }
 
 /** What a parallel reader needs to rebuild an event read elsewhere (a worker) with its true line number. */

@@ -18,15 +18,23 @@ import {
   eventFromOrigin,
   expandInputs,
   type InputSource,
+  type LinePrefilter,
   type ReadOptions,
   type ReadSummary,
   readEvents,
   readSources,
 } from "../events/index.js";
 import type { CompiledQuery } from "../query/index.js";
-import type { RelevanceSpec, SegmentResult, SegmentTask, WorkerSetup } from "./protocol.js";
+import type {
+  HuntSpec,
+  QuerySpec,
+  RelevanceSpec,
+  SegmentResult,
+  SegmentTask,
+  WorkerSetup,
+} from "./protocol.js";
 
-export type { RelevanceSpec } from "./protocol.js";
+export type { HuntSpec, QuerySpec, RelevanceSpec } from "./protocol.js";
 
 import { queryPrefilter, relevanceOf } from "./relevance.js";
 
@@ -53,7 +61,7 @@ export type EventReader = (inputs: readonly string[], options: ReadOptions) => E
  */
 export function readerFor(
   query: CompiledQuery,
-  spec: RelevanceSpec,
+  spec: QuerySpec,
   options: { readonly threads: number; readonly prefilter: boolean; readonly inputs: readonly string[] },
 ): EventReader {
   if (options.threads < 2 || !relevanceOf(query) || options.inputs.includes("-")) {
@@ -164,6 +172,22 @@ async function* iterate(
   } finally {
     await pool?.close();
   }
+}
+
+/**
+ * How to read for a hunt: with its union prefilter (when every rule has one) on this thread, or in worker
+ * threads that apply it (the hunt itself runs here, on the candidates). Without a prefilter the workers
+ * would return every event, so the hunt then reads on this thread.
+ */
+export function huntReader(
+  spec: HuntSpec,
+  prefilter: LinePrefilter | undefined,
+  options: { readonly threads: number; readonly inputs: readonly string[] },
+): EventReader {
+  if (!prefilter || options.threads < 2 || options.inputs.includes("-"))
+    return (list, readOptions) => readEvents(list, { ...readOptions, prefilter });
+  return (list, readOptions) =>
+    readEventsParallel(list, readOptions, { threads: options.threads, relevance: spec, prefilter: true });
 }
 
 /** The file's size when it should be read in parallel: a plain (not gzip) NDJSON file of two segments or more. */

@@ -15,7 +15,16 @@ export type RelevanceSpec =
       readonly tiebreakerField?: string;
       readonly categoryField?: string;
     }
-  | { readonly language: "kql"; readonly text: string; readonly mappingText?: string };
+  | { readonly language: "kql"; readonly text: string; readonly mappingText?: string }
+  | {
+      /** A hunt: rule packs, files and IOC lists as `quarry hunt` loads them. Workers apply its prefilter. */
+      readonly language: "hunt";
+      readonly rules?: readonly string[];
+      readonly iocs?: readonly string[];
+      readonly exceptions?: readonly string[];
+      readonly mappingText?: string;
+      readonly timestampField?: string;
+    };
 
 /** The read options a worker applies to its ranges (the subset that can cross a thread boundary). */
 export interface WorkerReadOptions {
@@ -53,3 +62,8 @@ export interface SegmentResult {
 }
 
 export const ISSUES_PER_SEGMENT = 1000;
+
+/** A single query (EQL or KQL) as plain data. */
+export type QuerySpec = Exclude<RelevanceSpec, { readonly language: "hunt" }>;
+/** A hunt's rule sources as plain data. */
+export type HuntSpec = Extract<RelevanceSpec, { readonly language: "hunt" }>;

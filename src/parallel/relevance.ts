@@ -4,8 +4,9 @@ import type { EventRecord, LinePrefilter } from "../events/index.js";
 import { compileKql, parseKql } from "../kql/index.js";
 import { prefilterForEql, prefilterForKql } from "../prefilter/index.js";
 import type { CompiledQuery } from "../query/index.js";
+import { Hunt, huntOptionsFor, loadRuleSet } from "../rules/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../schema/index.js";
-import type { RelevanceSpec } from "./protocol.js";
+import type { HuntSpec, QuerySpec, RelevanceSpec } from "./protocol.js";
 
 export interface Relevance {
   readonly relevant: (event: EventRecord) => boolean;
@@ -16,7 +17,20 @@ export function specSchema(mappingText: string | undefined): Schema {
   return mappingText === undefined ? ecsSchema() : layeredSchema(parseMapping(mappingText), ecsSchema());
 }
 
-export function compileRelevance(spec: RelevanceSpec, usePrefilter: boolean): Relevance {
+/**
+ * A hunt's relevance in a worker: its prefilter (the union of every rule's and IOC list's literals) does the
+ * filtering; every candidate goes back, since rules of every type (thresholds, new terms, sequences) decide
+ * on the main thread with the whole hunt's state.
+ */
+export async function compileHuntRelevance(spec: HuntSpec, usePrefilter: boolean): Promise<Relevance> {
+  const set = await loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
+  const hunt = new Hunt(
+    huntOptionsFor(set, { schema: specSchema(spec.mappingText), timestampField: spec.timestampField }),
+  );
+  return { relevant: () => true, prefilter: usePrefilter ? hunt.linePrefilter() : undefined };
+}
+
+export function compileRelevance(spec: QuerySpec, usePrefilter: boolean): Relevance {
   const schema = specSchema(spec.mappingText);
   if (spec.language === "eql") {
     const query = compileEql(spec.text, {
@@ -40,7 +54,7 @@ export function compileRelevance(spec: RelevanceSpec, usePrefilter: boolean): Re
 }
 
 /** The literal prefilter of a query given as text (the same one the workers derive). */
-export function queryPrefilter(spec: RelevanceSpec): LinePrefilter | undefined {
+export function queryPrefilter(spec: QuerySpec): LinePrefilter | undefined {
   return compileRelevance(spec, true).prefilter;
 }
 

@@ -7,10 +7,14 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type EventOrigin, eventOrigin, type InputIssue, readSources } from "../events/index.js";
 import type { SegmentResult, SegmentTask, WorkerSetup } from "./protocol.js";
 import { ISSUES_PER_SEGMENT } from "./protocol.js";
-import { compileRelevance } from "./relevance.js";
+import { compileHuntRelevance, compileRelevance } from "./relevance.js";
 
 const setup = workerData as WorkerSetup;
-const { relevant, prefilter } = compileRelevance(setup.relevance, setup.read.prefilter);
+// Messages that arrive while a hunt's rules load wait in the port's queue.
+const { relevant, prefilter } =
+  setup.relevance.language === "hunt"
+    ? await compileHuntRelevance(setup.relevance, setup.read.prefilter)
+    : compileRelevance(setup.relevance, setup.read.prefilter);
 
 parentPort?.on("message", (task: SegmentTask) => {
   runSegment(task).then(

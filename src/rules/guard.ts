@@ -193,7 +193,7 @@ function guardText(value: unknown): string | undefined {
   return value.toLowerCase();
 }
 
-class GuardBuilder {
+export class GuardBuilder {
   constructor(private readonly schema: Schema) {}
 
   /** The field to compare values of when the clause's type compares whole values exactly, else undefined. */

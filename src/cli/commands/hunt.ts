@@ -1,4 +1,6 @@
 /** `quarry hunt`: run rule packs, rule files, IOC lists and exceptions over events in one pass; print alerts. */
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { ReadOptions } from "../../events/index.js";
@@ -9,6 +11,7 @@ import {
   makeReport,
   renderAlerts,
 } from "../../output/index.js";
+import { huntReader } from "../../parallel/index.js";
 import {
   describeRefusal,
   formatRuleLoadError,
@@ -178,14 +181,27 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
   // --strict validates every line, so nothing may be skipped unparsed.
   const prefilter = !flags.strict && flags.prefilter !== false ? hunt.linePrefilter() : undefined;
   if (prefilter && flags.profile) process.stderr.write(`quarry: prefilter: ${prefilter.description}\n`);
+  const reader = huntReader(
+    {
+      language: "hunt",
+      rules: flags.rules,
+      iocs: flags.iocs,
+      exceptions: flags.exceptions,
+      mappingText: flags.mapping === undefined ? undefined : readFileSync(flags.mapping, "utf8"),
+      timestampField: flags.timestampField,
+    },
+    prefilter,
+    { threads: flags.threads ?? availableParallelism(), inputs },
+  );
   const run = await runHunt(
     hunt,
     inputs,
-    prefilter ? { ...readOptions, prefilter, keepTimeBounds: true } : readOptions,
+    prefilter ? { ...readOptions, keepTimeBounds: true } : readOptions,
     (batch) => {
       progress.events += batch.length;
       progress.tick();
     },
+    reader,
   );
   progress.done();
   const input: InputSummary = {

@@ -6,7 +6,7 @@ import { compileEql } from "../../eql/index.js";
 import { type EventRecord, type ReadSummary, readInTimeOrder } from "../../events/index.js";
 import { compileKql } from "../../kql/index.js";
 import { eventHitJson, hitJson, responseJsonParts, tableHeader, tableHit } from "../../output/hits.js";
-import { type RelevanceSpec, readerFor } from "../../parallel/index.js";
+import { type QuerySpec, readerFor } from "../../parallel/index.js";
 import type { CompiledQuery, QueryHit, QueryRun } from "../../query/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../../schema/index.js";
 import {
@@ -77,7 +77,7 @@ export function registerQueryCommand(program: Command): void {
 }
 
 /** The query as plain data (workers compile it again). */
-function querySpec(flags: QueryFlags): RelevanceSpec {
+function querySpec(flags: QueryFlags): QuerySpec {
   const mappingText = flags.mapping === undefined ? undefined : readFileSync(flags.mapping, "utf8");
   return flags.eql !== undefined
     ? {

@@ -1,0 +1,303 @@
+/**
+ * Literal pre-checks: for a rule, a necessary condition on the *text* of its fields ("process.executable
+ * has a value ending in `\cmd.exe`", "process.command_line contains `-enc`"), derived once from the
+ * query's syntax tree and checked before the rule's own evaluator. Dispatch (dispatch.ts) only routes by
+ * whole values; most corpus rules also need wildcard patterns on paths and command lines, which the
+ * dispatch index cannot route by but a substring test can rule out for a fraction of the evaluator's cost.
+ *
+ * Values are read and case-folded once per event and field (FoldedValues), shared by every rule's check,
+ * so a check is a few `startsWith`/`endsWith`/`includes` on strings already in hand.
+ *
+ * A check may only ever be weaker than the query: it holds for every event the query could match.
+ * - Only exact comparisons and wildcard patterns on keyword-family fields (see GuardBuilder.exactField)
+ *   in positive positions (`and`, `or`; never under `not`); anything else asks nothing.
+ * - Only ASCII pieces of a literal are required, and both sides are compared case-folded: an ASCII
+ *   substring of a value stays a substring of the value's fold, whether the operator folds case or not.
+ * - A field holding any non-string value (number, boolean, object) passes: the engine may coerce it.
+ */
+import type { EqlQuery, EventQuery, Expression } from "../eql/ast.js";
+import { foldCase } from "../eql/wildcard.js";
+import { compileFieldTester, type FieldTester } from "../events/field-access.js";
+import type { JsonObject, JsonValue } from "../events/types.js";
+import { KQL_WILDCARD_SYMBOL, type KqlQuery } from "../kql/ast.js";
+import type { Schema } from "../schema/index.js";
+import { GuardBuilder } from "./guard.js";
+
+/** One acceptable shape of a folded value: all of its parts must hold. */
+export interface TextShape {
+  /** The whole folded value (no wildcard in the literal); other parts are then absent. */
+  readonly equals?: string;
+  readonly prefix?: string;
+  readonly suffix?: string;
+  readonly contains?: readonly string[];
+}
+
+/** A field having a string value of one of these shapes (or any non-string value). */
+export interface TextTerm {
+  readonly field: string;
+  readonly shapes: readonly TextShape[];
+}
+
+export type TextNeed =
+  | { readonly kind: "term"; readonly term: TextTerm }
+  | { readonly kind: "all"; readonly items: readonly TextNeed[] }
+  | { readonly kind: "any"; readonly items: readonly TextNeed[] };
+
+function allOf(items: readonly (TextNeed | undefined)[]): TextNeed | undefined {
+  const kept: TextNeed[] = [];
+  for (const i of items) if (i) kept.push(...(i.kind === "all" ? i.items : [i]));
+  return kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : { kind: "all", items: kept };
+}
+
+function anyOf(items: readonly (TextNeed | undefined)[]): TextNeed | undefined {
+  const kept: TextNeed[] = [];
+  for (const i of items) {
+    if (!i) return undefined;
+    kept.push(...(i.kind === "any" ? i.items : [i]));
+  }
+  if (kept.length === 0) return undefined;
+  if (kept.length === 1) return kept[0];
+  // Terms on one field merge into one term (one pass over the field's values).
+  const byField = new Map<string, TextShape[]>();
+  const rest: TextNeed[] = [];
+  for (const k of kept) {
+    if (k.kind !== "term") {
+      rest.push(k);
+      continue;
+    }
+    let shapes = byField.get(k.term.field);
+    if (!shapes) byField.set(k.term.field, (shapes = []));
+    shapes.push(...k.term.shapes);
+  }
+  for (const [field, shapes] of byField) rest.push({ kind: "term", term: { field, shapes } });
+  return rest.length === 1 ? rest[0] : { kind: "any", items: rest };
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Lower-cased ASCII runs of a piece of literal text, or nothing when it has non-ASCII text. */
+function asciiFold(text: string): string | undefined {
+  return ASCII.test(text) ? text.toLowerCase() : undefined;
+}
+
+/** The shape an exact literal gives; undefined when nothing can be required of it. */
+export function exactShape(value: string): TextShape | undefined {
+  const f = asciiFold(value);
+  return f === undefined ? undefined : { equals: f };
+}
+
+/**
+ * The shape a wildcard pattern gives (`*` any run, `?` one character): its fixed start and end and the
+ * pieces between, keeping only ASCII pieces; undefined when it requires nothing.
+ */
+export function patternShape(pattern: string, anyChar: boolean): TextShape | undefined {
+  const segments = pattern.split("*");
+  if (segments.length === 1 && !(anyChar && pattern.includes("?"))) return exactShape(pattern);
+  let prefix: string | undefined;
+  let suffix: string | undefined;
+  const contains: string[] = [];
+  segments.forEach((segment, k) => {
+    const wild = anyChar && segment.includes("?");
+    if (!wild && segments.length > 1 && (k === 0 || k === segments.length - 1)) {
+      const f = asciiFold(segment);
+      if (f === undefined || f === "") return;
+      if (k === 0) prefix = f;
+      else suffix = f;
+      return;
+    }
+    for (const piece of anyChar ? segment.split("?") : [segment]) {
+      // Single characters rule out almost nothing and cost a scan.
+      if (piece.length < 2) continue;
+      const f = asciiFold(piece);
+      if (f !== undefined) contains.push(f);
+    }
+  });
+  if (prefix === undefined && suffix === undefined && contains.length === 0) return undefined;
+  return {
+    ...(prefix !== undefined ? { prefix } : {}),
+    ...(suffix !== undefined ? { suffix } : {}),
+    ...(contains.length > 0 ? { contains } : {}),
+  };
+}
+
+class NeedBuilder {
+  private readonly fields: GuardBuilder;
+  constructor(schema: Schema) {
+    this.fields = new GuardBuilder(schema);
+  }
+
+  private term(path: string, shapes: (TextShape | undefined)[]): TextNeed | undefined {
+    const field = this.fields.exactField(path);
+    if (!field || shapes.length === 0 || shapes.some((s) => s === undefined)) return undefined;
+    return { kind: "term", term: { field, shapes: shapes as TextShape[] } };
+  }
+
+  eqlQuery(query: EqlQuery): TextNeed | undefined {
+    // Only event queries: sequences and samples keep their own state and see every candidate event.
+    return query.body.kind === "event" && query.pipes.length === 0 ? this.eqlEvent(query.body) : undefined;
+  }
+
+  private eqlEvent(query: EventQuery): TextNeed | undefined {
+    return this.eql(query.condition);
+  }
+
+  eql(e: Expression): TextNeed | undefined {
+    switch (e.kind) {
+      case "and":
+        return allOf([this.eql(e.left), this.eql(e.right)]);
+      case "or":
+        return anyOf([this.eql(e.left), this.eql(e.right)]);
+      case "match": {
+        if (e.subject.kind !== "field") return undefined;
+        if (e.operator === "regex" || e.operator === "regex~") return undefined;
+        const shapes: (TextShape | undefined)[] = [];
+        for (const p of e.patterns) {
+          if (p.kind !== "string") return undefined;
+          shapes.push(patternShape(p.value, true));
+        }
+        return this.term(e.subject.path, shapes);
+      }
+      case "in": {
+        if (e.negated || e.subject.kind !== "field") return undefined;
+        const shapes: (TextShape | undefined)[] = [];
+        for (const v of e.values) {
+          if (v.kind !== "string") return undefined;
+          shapes.push(exactShape(v.value));
+        }
+        return this.term(e.subject.path, shapes);
+      }
+      case "comparison": {
+        if (e.operator !== "==") return undefined;
+        const [f, lit] = e.left.kind === "field" ? [e.left, e.right] : [e.right, e.left];
+        if (f.kind !== "field" || lit.kind !== "string") return undefined;
+        return this.term(f.path, [exactShape(lit.value)]);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  kql(node: KqlQuery): TextNeed | undefined {
+    switch (node.function) {
+      case "and":
+        return allOf(node.arguments.map((a) => this.kql(a)));
+      case "or":
+        return anyOf(node.arguments.map((a) => this.kql(a)));
+      case "is": {
+        const [fieldNode, valueNode] = node.arguments;
+        if (fieldNode.type !== "literal" || typeof fieldNode.value !== "string") return undefined;
+        if (typeof valueNode.value !== "string") return undefined;
+        if (valueNode.type === "literal") return this.term(fieldNode.value, [exactShape(valueNode.value)]);
+        // KQL has only `*` as a wildcard.
+        const pattern = valueNode.value.split(KQL_WILDCARD_SYMBOL).join("*");
+        return this.term(fieldNode.value, [patternShape(pattern, false)]);
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+export function eqlTextNeed(query: EqlQuery, schema: Schema): TextNeed | undefined {
+  return new NeedBuilder(schema).eqlQuery(query);
+}
+
+export function kqlTextNeed(query: KqlQuery, schema: Schema): TextNeed | undefined {
+  return new NeedBuilder(schema).kql(query);
+}
+
+/** One field's values for the current document, folded: read once per document, shared by every check. */
+class FoldedField {
+  private doc: JsonObject | undefined;
+  readonly strings: string[] = [];
+  /** The field has a value that is not a string. */
+  other = false;
+  private readonly visit = (value: JsonValue): boolean => {
+    if (typeof value === "string") this.strings.push(foldCase(value));
+    else this.other = true;
+    return false;
+  };
+  constructor(private readonly tester: FieldTester) {}
+  read(doc: JsonObject): this {
+    if (doc !== this.doc) {
+      this.doc = doc;
+      this.strings.length = 0;
+      this.other = false;
+      this.tester(doc, this.visit);
+    }
+    return this;
+  }
+}
+
+/** The folded values of every field some check reads, cached per document. */
+export class FoldedValues {
+  private readonly fields = new Map<string, FoldedField>();
+  field(path: string): FoldedField {
+    let f = this.fields.get(path);
+    if (!f) this.fields.set(path, (f = new FoldedField(compileFieldTester(path))));
+    return f;
+  }
+}
+
+export type TextCheck = (doc: JsonObject) => boolean;
+
+function shapeTest(shape: TextShape): (v: string) => boolean {
+  const { prefix, suffix, contains } = shape;
+  const parts: ((v: string) => boolean)[] = [];
+  if (prefix !== undefined) parts.push((v) => v.startsWith(prefix));
+  if (suffix !== undefined) parts.push((v) => v.endsWith(suffix));
+  for (const c of contains ?? []) parts.push((v) => v.includes(c));
+  if (parts.length === 1) return parts[0];
+  return (v) => {
+    for (let i = 0; i < parts.length; i++) if (!parts[i](v)) return false;
+    return true;
+  };
+}
+
+/** Compile a need into a check over shared folded values; undefined when it requires nothing. */
+export function compileTextCheck(need: TextNeed | undefined, values: FoldedValues): TextCheck | undefined {
+  if (!need) return undefined;
+  switch (need.kind) {
+    case "term": {
+      const field = values.field(need.term.field);
+      const equals = new Set<string>();
+      const tests: ((v: string) => boolean)[] = [];
+      for (const s of need.term.shapes)
+        if (s.equals !== undefined) equals.add(s.equals);
+        else tests.push(shapeTest(s));
+      return (doc) => {
+        const f = field.read(doc);
+        if (f.other) return true;
+        const strings = f.strings;
+        for (let i = 0; i < strings.length; i++) {
+          const v = strings[i];
+          if (equals.has(v)) return true;
+          for (let k = 0; k < tests.length; k++) if (tests[k](v)) return true;
+        }
+        return false;
+      };
+    }
+    case "all": {
+      const items = need.items.map((i) => compileTextCheck(i, values)).filter((c) => c !== undefined);
+      if (items.length === 0) return undefined;
+      if (items.length === 1) return items[0];
+      return (doc) => {
+        for (let i = 0; i < items.length; i++) if (!items[i](doc)) return false;
+        return true;
+      };
+    }
+    case "any": {
+      const items = need.items.map((i) => compileTextCheck(i, values));
+      if (items.some((c) => c === undefined)) return undefined;
+      const checks = items as TextCheck[];
+      return (doc) => {
+        for (let i = 0; i < checks.length; i++) if (checks[i](doc)) return true;
+        return false;
+      };
+    }
+    default: {
+      const never: never = need;
+      throw new Error(`unknown need ${JSON.stringify(never)}`);
+    }
+  }
+}
