@@ -346,3 +346,9 @@ export function compareEventsForEql(
 }
 
 export type { LimitStep } from "./limit.js";
+export {
+  type KeywordNormalizer,
+  keywordNormalizer,
+  lowercase,
+  lowercaseEquals,
+} from "./normalizer.js";

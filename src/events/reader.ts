@@ -605,9 +605,12 @@ class EventDecoder {
       // case, and no parse). Otherwise it is read in full.
       const low = this.minIso;
       const high = this.maxIso;
-      if (
-        !(low && high && value.end - value.start === low.length && bytesWithin(buf, value.start, low, high))
-      ) {
+      const canonical =
+        value.end - value.start === 24 &&
+        buf[value.start + 10] === 0x54 /* T */ &&
+        buf[value.start + 19] === 0x2e /* . */ &&
+        buf[value.start + 23] === 0x5a; /* Z */
+      if (!(canonical && low && high && bytesWithin(buf, value.start, low, high))) {
         const ts = parseTimestamp(buf.toString("latin1", value.start, value.end));
         if (!ts) return false;
         if (this.inRange(ts)) this.noteTime(ts);

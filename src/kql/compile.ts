@@ -38,6 +38,7 @@ import {
 } from "./data-view.js";
 import { parseDateMath } from "./date-math.js";
 import { parseIp, parseIpOrCidr } from "./ip.js";
+import { type KeywordNormalizer, keywordNormalizer, lowercase, lowercaseEquals } from "../eql/index.js";
 import { type ParseOptions, parseKql } from "./parser.js";
 import { fieldText, kqlFieldPaths, matchPieces } from "./print.js";
 import { resolveTimeZoneSetting } from "./to-dsl.js";
@@ -492,7 +493,7 @@ function fieldTest(plan: FieldPlan, clause: Clause, ctx: Context, span: Span | u
   if (plan.dynamicKeyword) {
     test = testerOrNever(makeTester(clause, "keyword", 256, ctx));
   } else if (plan.known) {
-    const tester = makeTester(clause, kindOf(plan.known.type), plan.known.ignoreAbove, ctx);
+    const tester = makeTester(clause, kindOf(plan.known.type), plan.known.ignoreAbove, ctx, plan.known.normalizer);
     if ("error" in tester) {
       throw compileError(
         "KQL020",
@@ -704,12 +705,23 @@ function dateBounds(
   return low && high ? [low, high] : undefined;
 }
 
-/** How Elasticsearch answers `clause` on one value of a field of `kind`. */
-function makeTester(clause: Clause, kind: Kind, ignoreAbove: number | undefined, ctx: Context): Tester {
+/**
+ * How Elasticsearch answers `clause` on one value of a field of `kind`. `normalizer`: the mapping's
+ * keyword normalizer, which Elasticsearch applies to the field's values and to the query's terms.
+ */
+function makeTester(
+  clause: Clause,
+  kind: Kind,
+  ignoreAbove: number | undefined,
+  ctx: Context,
+  normalizer?: string,
+): Tester {
   if (clause.kind === "exists") return { test: existsTest(kind, ignoreAbove) };
   switch (kind) {
-    case "keyword":
-      return keywordTester(clause, ignoreAbove);
+    case "keyword": {
+      const known = keywordNormalizer(normalizer);
+      return known ? normalizedKeywordTester(clause, ignoreAbove, known) : keywordTester(clause, ignoreAbove);
+    }
     case "text":
       return textTester(clause, ctx);
     case "integer":
@@ -809,6 +821,79 @@ function keywordTester(clause: Exclude<Clause, { kind: "exists" }>, ignoreAbove:
           return text !== undefined && rangeHolds(compareCodePoints(text, clause.value), clause.op);
         },
       };
+  }
+}
+
+/**
+ * A keyword field with the `lowercase` normalizer: values and query terms (term, wildcard, query_string
+ * terms, range bounds) are lower-cased as Lucene's LowerCaseFilter does, so the comparison ignores case
+ * (and Kibana's `caseInsensitive` option adds nothing). Equality compares without lower-casing the value.
+ */
+function normalizedKeywordTester(
+  clause: Exclude<Clause, { kind: "exists" }>,
+  ignoreAbove: number | undefined,
+  normalizer: KeywordNormalizer,
+): Tester {
+  void normalizer;
+  const indexed = (v: JsonValue): string | undefined => {
+    const text = keywordText(v, ignoreAbove);
+    return text === undefined ? undefined : lowercase(text);
+  };
+  switch (clause.kind) {
+    case "term":
+    case "match": {
+      const wanted = lowercase(clause.value);
+      const limit = ignoreAbove ?? Number.POSITIVE_INFINITY;
+      return {
+        test: (v) => {
+          if (typeof v === "string") return v.length <= limit && lowercaseEquals(v, wanted);
+          const text = keywordText(v, ignoreAbove);
+          return text !== undefined && lowercaseEquals(text, wanted);
+        },
+      };
+    }
+    case "wildcard": {
+      const pieces = clause.pieces.map(lowercase);
+      return {
+        test: (v) => {
+          const text = indexed(v);
+          return text !== undefined && matchPieces(pieces, text);
+        },
+      };
+    }
+    case "query_string": {
+      const tests = clause.terms.map((term): ValueTest => {
+        switch (term.kind) {
+          case "exists":
+            return (v) => keywordText(v, ignoreAbove) !== undefined;
+          case "wildcard": {
+            const pieces = term.pieces.map(lowercase);
+            return (v) => {
+              const text = indexed(v);
+              return text !== undefined && matchPieces(pieces, text);
+            };
+          }
+          case "plain": {
+            const wanted = lowercase(term.text);
+            return (v) => {
+              const text = keywordText(v, ignoreAbove);
+              return text !== undefined && lowercaseEquals(text, wanted);
+            };
+          }
+        }
+        return assertNever(term, "query_string term");
+      });
+      return { test: anyOf(tests) };
+    }
+    case "range": {
+      const bound = lowercase(clause.value);
+      return {
+        test: (v) => {
+          const text = indexed(v);
+          return text !== undefined && rangeHolds(compareCodePoints(text, bound), clause.op);
+        },
+      };
+    }
   }
 }
 
@@ -1078,20 +1163,12 @@ function leafTests(
   if (info && info.type !== "object" && info.type !== "nested") {
     const plan: FieldPlan = { name: path, read: NO_VALUES, known: info, inDataView: true };
     const own = testerOrNever(
-      makeTester(refineClause(clause, plan, ctx), kindOf(info.type), info.ignoreAbove, ctx),
+      makeTester(refineClause(clause, plan, ctx), kindOf(info.type), info.ignoreAbove, ctx, info.normalizer),
     );
     const subs: ValueTest[] = [];
     if (withSubFields) {
       for (const [sub, type] of Object.entries(info.subFields ?? {})) {
-        const subPlan: FieldPlan = {
-          name: `${path}.${sub}`,
-          read: NO_VALUES,
-          known: { type },
-          inDataView: true,
-        };
-        subs.push(
-          testerOrNever(makeTester(refineClause(clause, subPlan, ctx), kindOf(type), undefined, ctx)),
-        );
+        subs.push(subFieldTest(`${path}.${sub}`, type, clause, ctx));
       }
     }
     return { own, subs };
@@ -1100,6 +1177,15 @@ function leafTests(
   // Dynamic strings get a `.keyword` sub-field (ignore_above 256).
   const keyword = testerOrNever(makeTester(clause, "keyword", 256, ctx));
   return { own, keyword, subs: [] };
+}
+
+/** The test of a multi-field (`name.keyword`, `name.caseless`) on its parent's value. */
+function subFieldTest(subPath: string, type: string, clause: Clause, ctx: Context): ValueTest {
+  const known = ctx.schema.lookup(subPath) ?? { type };
+  const plan: FieldPlan = { name: subPath, read: NO_VALUES, known, inDataView: true };
+  return testerOrNever(
+    makeTester(refineClause(clause, plan, ctx), kindOf(known.type), known.ignoreAbove, ctx, known.normalizer),
+  );
 }
 
 /** A wildcard field name: every field of the event whose full name fits the pattern. */
@@ -1124,9 +1210,7 @@ function compileWildcardField(full: WildcardNode, clause: Clause, ctx: Context):
         for (const [sub, type] of Object.entries(info.subFields)) {
           const subPath = `${path}.${sub}`;
           if (!matchPieces(pieces, subPath)) continue;
-          const plan: FieldPlan = { name: subPath, read: NO_VALUES, known: { type }, inDataView: true };
-          if (testerOrNever(makeTester(refineClause(clause, plan, ctx), kindOf(type), undefined, ctx))(value))
-            return true;
+          if (subFieldTest(subPath, type, clause, ctx)(value)) return true;
         }
       } else if (!info && typeof value === "string" && matchPieces(pieces, `${path}.keyword`)) {
         const keyword = testsFor(path).keyword;
@@ -1201,6 +1285,19 @@ function compileValueSet(
     (doc) =>
       read(doc, test);
   if (kind === "keyword") {
+    if (keywordNormalizer(plan.known?.normalizer) === "lowercase") {
+      // A terms-like lookup of lower-cased terms; only values with upper case (or non-ASCII) pay for
+      // lower-casing (lowercase() returns lower-case ASCII as it is).
+      const set = new Set(texts.map(lowercase));
+      const lengths = new Set(texts.map((t) => t.length));
+      const limit = ignoreAbove ?? Number.POSITIVE_INFINITY;
+      return anyValue((value) => {
+        const text = typeof value === "string" ? value : keywordText(value, ignoreAbove);
+        return (
+          text !== undefined && text.length <= limit && lengths.has(text.length) && set.has(lowercase(text))
+        );
+      });
+    }
     const ci = plan.inDataView && ctx.options.caseInsensitive === true && plan.known?.type === "keyword";
     if (!ci) {
       // The hot path of IOC lists: one hash lookup per string value, no other work.
