@@ -2,8 +2,10 @@
 import { compileEql } from "../src/eql/index.js";
 import { type EventRecord, readEvents, readInTimeOrder } from "../src/events/index.js";
 import { compileKql } from "../src/kql/index.js";
-import { type QuerySpec, readerFor } from "../src/parallel/index.js";
+import { huntReader, type QuerySpec, readerFor } from "../src/parallel/index.js";
 import type { CompiledQuery, QueryRun } from "../src/query/index.js";
+import { Hunt, huntOptionsFor, loadRuleSet, runHunt } from "../src/rules/index.js";
+import { ecsSchema } from "../src/schema/index.js";
 import { eqlFilter, eqlSequence3 } from "./eql.js";
 import { huntCorpus, huntPack3cx } from "./hunt.js";
 import { kqlFilter, kqlHashSweep } from "./kql.js";
@@ -39,13 +41,32 @@ async function query(file: string, args: Record<string, unknown>): Promise<{ eve
   let events: number;
   if (compiled.needsTimeOrder) {
     const r = await readInTimeOrder([file], {}, {}, () => counter, read);
-    events = r.summary.events;
+    events = r.summary.events + r.summary.prefiltered;
   } else {
     const stream = read([file], {});
     for await (const batch of stream) counter.push(batch);
-    events = stream.summary.events;
+    events = stream.summary.events + stream.summary.prefiltered;
   }
   return { events, hits: counter.hits + counter.run.finish().length };
+}
+
+/**
+ * A hunt the way `quarry hunt` runs it: the rule set's union prefilter (with the input's time span kept)
+ * and worker threads when there is one; args.rules (default the 3CX pack), args.threads (default 1),
+ * args.prefilter (default true).
+ */
+async function hunt(file: string, args: Record<string, unknown>): Promise<{ events: number; hits: number }> {
+  const rules = typeof args.rules === "string" ? args.rules : "3cx";
+  const set = await loadRuleSet({ rules: [rules] });
+  if (set.missing.length > 0) throw new Error(set.missing.join("\n"));
+  const h = new Hunt(huntOptionsFor(set, { schema: ecsSchema() }));
+  const prefilter = args.prefilter === false ? undefined : h.linePrefilter();
+  const reader = huntReader({ language: "hunt", rules: [rules] }, prefilter, {
+    threads: typeof args.threads === "number" ? args.threads : 1,
+    inputs: [file],
+  });
+  const run = await runHunt(h, [file], prefilter ? { keepTimeBounds: true } : {}, undefined, reader);
+  return { events: run.summary.events + run.summary.prefiltered, hits: run.result.alerts.length };
 }
 
 class HitCounter {
@@ -69,5 +90,6 @@ export const rows: Record<string, Row> = {
   "kql-filter": kqlFilter,
   "kql-hashes": kqlHashSweep,
   "hunt-corpus": huntCorpus,
-  "hunt-3cx": huntPack3cx,
+  "hunt-3cx-engine": huntPack3cx,
+  hunt,
 };

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: generates (once, cached under .bench-cache/) the simulator's NDJSON dataset and prints,
- * for one run on this machine, each row's events/s, MB/s, peak RSS and ratio to the parse-only baseline.
- * Each row runs in its own process. Writes reports/bench.json.
- *   BENCH_BYTES=2G (dataset size)   BENCH_ROWS=reader,eql-filter (subset)
+ * for one run on this machine, each row's events/s, MB/s, peak RSS and ratio to the parse-only baseline
+ * (or to the row it is compared with), with its targets; then the scan benchmark (quarry scan against the
+ * Debian yara CLI). Each row runs in its own process. Writes reports/bench.json.
+ *   BENCH_BYTES=2G (dataset size)   BENCH_ROWS=reader,domain,scan (subset; parse-only always runs)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -12,20 +13,25 @@ import { fileURLToPath } from "node:url";
 import { parseSize } from "../src/cli/common.js";
 import type { RowResult } from "./measure.js";
 import { benchPlan } from "./plan.js";
+import { benchScan, type ScanBenchResult } from "./scan.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
 
 interface Printed {
-  row: string;
+  name: string;
+  label: string;
   events: number;
   eventsPerSec: number;
   mbPerSec: number;
   peakRssMb: number;
+  seconds: number;
+  /** events/s over the baseline's (or over step `relativeTo`'s). */
   ratio?: number;
+  relativeTo?: string;
   hits?: number;
-  target?: string;
-  note?: string;
+  targets?: { issue: number; min: number; met: boolean }[];
+  error?: string;
 }
 
 async function main(): Promise<void> {
@@ -40,59 +46,107 @@ async function main(): Promise<void> {
     execFileSync("mv", [`${dataset}.tmp`, dataset]);
   }
   const size = statSync(dataset).size;
-  const only = process.env.BENCH_ROWS?.split(",");
+  const only = process.env.BENCH_ROWS?.split(",").map((s) => s.trim());
   const printed: Printed[] = [];
-  let baseline: number | undefined;
-  for (const step of benchPlan(cache)) {
-    if (only && !only.includes(step.row) && step.row !== "parse-only") continue;
-    const out = execFileSync(
-      process.execPath,
-      [
-        "--max-old-space-size=4096",
-        join(here, "measure.js"),
-        step.row,
-        dataset,
-        JSON.stringify(step.args ?? {}),
-      ],
-      {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-        maxBuffer: 1 << 20,
-      },
-    );
-    const r = JSON.parse(out.trim().split("\n").pop()!) as RowResult;
+  const byName = new Map<string, Printed>();
+  for (const step of benchPlan(repo)) {
+    if (only && !only.includes(step.name) && step.name !== "parse-only") continue;
+    let r: RowResult;
+    try {
+      const out = execFileSync(
+        process.execPath,
+        [
+          "--max-old-space-size=4096",
+          join(here, "measure.js"),
+          step.row,
+          dataset,
+          JSON.stringify(step.args ?? {}),
+        ],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 },
+      );
+      r = JSON.parse(out.trim().split("\n").pop()!) as RowResult;
+    } catch (error) {
+      const p: Printed = {
+        name: step.name,
+        label: step.label,
+        events: 0,
+        eventsPerSec: 0,
+        mbPerSec: 0,
+        peakRssMb: 0,
+        seconds: 0,
+        error: (error as Error).message.split("\n")[0],
+      };
+      printed.push(p);
+      process.stderr.write(`bench: ${step.label}: FAILED ${p.error}\n`);
+      continue;
+    }
     const eventsPerSec = r.events / r.seconds;
-    if (step.row === "parse-only") baseline = eventsPerSec;
     const p: Printed = {
-      row: step.label ?? step.row,
+      name: step.name,
+      label: step.label,
       events: r.events,
       eventsPerSec,
       mbPerSec: size / 1e6 / r.seconds,
       peakRssMb: r.peakRssMb,
+      seconds: r.seconds,
       hits: r.hits,
-      target: step.target,
     };
-    if (baseline && step.row !== "raw-read") p.ratio = r.events > 0 ? eventsPerSec / baseline : undefined;
-    if (step.row === "raw-read" && baseline === undefined) p.note = "bytes only";
+    const base = byName.get(step.relativeTo ?? "parse-only");
+    if (base && step.name !== "parse-only" && step.name !== "raw-read" && base.seconds > 0) {
+      // Same dataset for every row: the ratio of throughputs is the ratio of times.
+      p.ratio = base.seconds / r.seconds;
+      p.relativeTo = step.relativeTo;
+    }
+    if (step.targets && p.ratio !== undefined) {
+      p.targets = step.targets.map((t) => ({ ...t, met: p.ratio! >= t.min }));
+    }
     printed.push(p);
+    byName.set(step.name, p);
     process.stderr.write(
-      `bench: ${p.row}: ${Math.round(p.eventsPerSec)} events/s, ${p.mbPerSec.toFixed(1)} MB/s, ${p.peakRssMb.toFixed(0)} MB RSS${p.ratio ? `, ${p.ratio.toFixed(2)}x baseline` : ""}\n`,
+      `bench: ${p.label}: ${Math.round(p.eventsPerSec)} events/s, ${p.mbPerSec.toFixed(1)} MB/s, ${p.peakRssMb.toFixed(0)} MB RSS${p.ratio ? `, ${p.ratio.toFixed(2)}x ${p.relativeTo ?? "baseline"}` : ""}\n`,
     );
+  }
+  let scan: ScanBenchResult | undefined;
+  if (!only || only.includes("scan")) {
+    scan = await benchScan({ workDir: cache, threads: Math.min(2, cpus().length) });
   }
   const header = `dataset: ${dataset} (${(size / 1e9).toFixed(2)} GB), ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
   console.log(header);
   console.log(
-    `${"row".padEnd(44)} ${"events/s".padStart(12)} ${"MB/s".padStart(8)} ${"peak RSS".padStart(9)} ${"x base".padStart(7)} ${"target".padStart(8)} hits`,
+    `${"row".padEnd(50)} ${"events/s".padStart(10)} ${"MB/s".padStart(8)} ${"peak RSS".padStart(9)} ${"ratio".padStart(7)}  target`,
   );
   for (const p of printed) {
+    const ratio = p.ratio === undefined ? "-" : `${p.ratio.toFixed(2)}x`;
+    const targets = (p.targets ?? [])
+      .map((t) => `#${t.issue} >=${t.min}x ${t.met ? "met" : "MISSED"}`)
+      .join(", ");
+    const versus = p.relativeTo ? ` (vs ${p.relativeTo})` : "";
     console.log(
-      `${p.row.padEnd(44)} ${Math.round(p.eventsPerSec).toLocaleString("en").padStart(12)} ${p.mbPerSec.toFixed(1).padStart(8)} ${`${p.peakRssMb.toFixed(0)} MB`.padStart(9)} ${(p.ratio ? p.ratio.toFixed(2) : "-").padStart(7)} ${(p.target ?? "").padStart(8)} ${p.hits ?? ""}`,
+      p.error
+        ? `${p.label.padEnd(50)} FAILED: ${p.error}`
+        : `${p.label.padEnd(50)} ${Math.round(p.eventsPerSec).toLocaleString("en").padStart(10)} ${p.mbPerSec.toFixed(1).padStart(8)} ${`${p.peakRssMb.toFixed(0)} MB`.padStart(9)} ${ratio.padStart(7)}  ${targets}${versus}`,
+    );
+  }
+  if (scan) {
+    console.log(
+      `\nscan corpus: ${scan.corpus.files} files, ${(scan.corpus.bytes / 1e9).toFixed(2)} GB; yara ${scan.yaraVersion ?? "not available"}`,
+    );
+    console.log(
+      `${"row".padEnd(50)} ${"MB/s".padStart(8)} ${"files/s".padStart(9)} ${"peak RSS".padStart(9)}  note`,
+    );
+    for (const row of scan.rows) {
+      console.log(
+        `${row.name.padEnd(50)} ${row.mbPerSec.toFixed(1).padStart(8)} ${(row.filesPerSec ?? 0).toFixed(0).padStart(9)} ${`${row.peakRssMb.toFixed(0)} MB`.padStart(9)}  ${row.ratioVsYara !== undefined ? `${row.ratioVsYara.toFixed(2)}x yara; ` : ""}${row.note ?? ""}`,
+      );
+    }
+    console.log(
+      `scan target (#7): quarry --no-hashes >= 1.5x yara: ${scan.ratioVsYara === null ? "not measured" : `${scan.ratioVsYara.toFixed(2)}x ${scan.ratioVsYara >= 1.5 ? "met" : "MISSED"}`}; same matches: ${scan.sameMatches}`,
     );
   }
   mkdirSync(join(repo, "reports"), { recursive: true });
   writeFileSync(
     join(repo, "reports/bench.json"),
-    `${JSON.stringify({ date: new Date().toISOString(), machine: header, rows: printed }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: header, rows: printed, scan }, null, 2)}\n`,
   );
 }
 
