@@ -81,8 +81,8 @@ export function benchPlan(repo: string): BenchStep[] {
     },
     {
       name: "hunt-3cx",
-      row: "hunt-3cx",
-      label: "hunt: 3CX pack, 1 thread",
+      row: "hunt",
+      label: "hunt: 3CX pack (prefilter), 1 thread",
       args: { threads: 1 },
       targets: [{ issue: 8, min: 2 }],
     },
@@ -96,8 +96,8 @@ export function benchPlan(repo: string): BenchStep[] {
     },
     {
       name: "hunt-3cx-t2",
-      row: "hunt-3cx",
-      label: "hunt: 3CX pack, 2 threads",
+      row: "hunt",
+      label: "hunt: 3CX pack (prefilter), 2 threads",
       args: { threads: 2 },
       targets: [{ issue: 8, min: 1.7 }],
       relativeTo: "hunt-3cx",
