@@ -523,6 +523,7 @@ class EventDecoder {
   /** summary.minTime/maxTime as `YYYY-MM-DDTHH:MM:SS.sssZ` bytes, when they have that form. */
   private minIso: Buffer | undefined;
   private maxIso: Buffer | undefined;
+  private isoStale = false;
   /** `"@timestamp"` as JSON text, for reading skipped lines' times (single-segment fields only). */
   private readonly timeKey: Buffer | undefined;
   private readonly timestampMode: "ignore" | "check" | "require";
@@ -603,6 +604,12 @@ class EventDecoder {
       if (!value) return false;
       // Canonical ISO text orders as its time: inside the span seen so far, it changes nothing (the usual
       // case, and no parse). Otherwise it is read in full.
+      if (this.isoStale) {
+        // Formatted only when a skipped line needs them: a time-sorted file moves maxTime on every event.
+        this.minIso = this.summary.minTime && canonicalIso(this.summary.minTime);
+        this.maxIso = this.summary.maxTime && canonicalIso(this.summary.maxTime);
+        this.isoStale = false;
+      }
       const low = this.minIso;
       const high = this.maxIso;
       const canonical =
@@ -631,11 +638,11 @@ class EventDecoder {
     const summary = this.summary;
     if (!summary.minTime || compareTimestamps(ts, summary.minTime) < 0) {
       summary.minTime = ts;
-      this.minIso = canonicalIso(ts);
+      this.isoStale = true;
     }
     if (!summary.maxTime || compareTimestamps(ts, summary.maxTime) > 0) {
       summary.maxTime = ts;
-      this.maxIso = canonicalIso(ts);
+      this.isoStale = true;
     }
   }
 
