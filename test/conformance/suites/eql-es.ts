@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { isQuarryError, renderDiagnostic } from "../../../src/diagnostics/index.js";
 import { compareEventsForEql, compileEql } from "../../../src/eql/index.js";
-import { parseJsonLossless } from "../../../src/events/json.js";
+import { parseJsonLossless, stringifyJson } from "../../../src/events/json.js";
 import type { EventRecord, JsonObject, JsonValue } from "../../../src/events/types.js";
+import { prefilterForEql } from "../../../src/prefilter/index.js";
 import type { QueryHit } from "../../../src/query/index.js";
 import { dynamicType, type FieldInfo, parseMapping, type Schema } from "../../../src/schema/index.js";
 import { runSeriesSpec } from "../../eql/series-spec.js";
@@ -273,6 +274,42 @@ function check(q: QueryCase, outcome: Outcome): string | undefined {
   return undefined;
 }
 
+/** Each event's JSON text as bytes, built once per dataset (what an NDJSON export of it would hold). */
+const serialized = new WeakMap<Dataset, readonly Buffer[]>();
+
+/**
+ * The differential check of issue 8: the query over only the events whose text its literal prefilter keeps
+ * (`next` finds a candidate and `line` accepts it, as the reader applies them) must give the same results
+ * as over every event. Undefined when it does (or the query has no prefilter).
+ */
+function prefilterDifference(q: QueryCase, data: Dataset, spec: SuiteSpec): string | undefined {
+  const compiled = compileEql(q.query, {
+    schema: data.schema,
+    completeSchema: true,
+    tiebreakerField: spec.tiebreaker,
+  });
+  const prefilter = prefilterForEql(compiled.query, { schema: data.schema });
+  if (!prefilter) return undefined;
+  prefilteredCases++;
+  let texts = serialized.get(data);
+  if (!texts) {
+    texts = data.events.map((e) => Buffer.from(stringifyJson(e.source)));
+    serialized.set(data, texts);
+  }
+  const lines = texts;
+  const kept = data.events.filter((_, i) => {
+    const b = lines[i];
+    return prefilter.next(b, 0, b.length) >= 0 && prefilter.line(b, 0, b.length);
+  });
+  const all = runQuery(q, data, spec, "head");
+  const some = runQuery(q, { ...data, events: kept }, spec, "head");
+  if (sameList(all.ids, some.ids) && sameList(all.joinKeys, some.joinKeys)) return undefined;
+  return `ids ${JSON.stringify(some.ids)} instead of ${JSON.stringify(all.ids)} (prefilter ${prefilter.description})`;
+}
+
+/** How many passing queries also passed the prefilter check (printed with the suite results). */
+let prefilteredCases = 0;
+
 function runCase(q: QueryCase, data: Dataset, spec: SuiteSpec): CaseResult {
   const skip = spec.skip?.(q);
   if (skip) return { name: q.name, status: "skipped", reason: skip };
@@ -281,6 +318,8 @@ function runCase(q: QueryCase, data: Dataset, spec: SuiteSpec): CaseResult {
       const problem = check(q, runQuery(q, data, spec, position));
       if (problem) return { name: q.name, status: "failed", reason: `${position}: ${problem}` };
     }
+    const dropped = prefilterDifference(q, data, spec);
+    if (dropped) return { name: q.name, status: "failed", reason: `with its literal prefilter: ${dropped}` };
     return { name: q.name, status: "passed" };
   } catch (error) {
     const reason = isQuarryError(error)
@@ -372,5 +411,8 @@ export async function run(shared: string): Promise<readonly SuiteReport[]> {
     }
   }
   reports.push(runSeriesSpec(readFileSync(join(shared, DIR, "sequences.series-spec"), "utf8")));
+  process.stdout.write(
+    `eql/es: ${prefilteredCases} queries with a literal prefilter gave the same results over only the events it keeps\n`,
+  );
   return reports;
 }
