@@ -1,6 +1,7 @@
 /** Which rows the bench runs, in order, with their targets (ratio to the parse-only baseline). */
 import { join } from "node:path";
-import { SEQUENCE_QUERY } from "./eql.js";
+import { FILTER_QUERY as EQL_FILTER, SEQUENCE_QUERY } from "./eql.js";
+import { FILTER_QUERY as KQL_FILTER } from "./kql.js";
 
 export interface BenchStep {
   /** Unique name (BENCH_ROWS selects by it). */
@@ -58,6 +59,20 @@ export function benchPlan(repo: string): BenchStep[] {
       ],
     },
     // As `quarry query` / `quarry hunt` run by default: prefilters on.
+    {
+      name: "eql-filter-default",
+      row: "query",
+      label: "EQL filter (prefilter), 1 thread",
+      args: { query: EQL_FILTER, threads: 1 },
+      targets: [{ issue: 3, min: 0.9 }],
+    },
+    {
+      name: "kql-filter-default",
+      row: "query",
+      label: "KQL filter (prefilter), 1 thread",
+      args: { language: "kql", query: KQL_FILTER, threads: 1 },
+      targets: [{ issue: 4, min: 0.9 }],
+    },
     {
       name: "domain",
       row: "query",
