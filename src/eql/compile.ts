@@ -29,6 +29,7 @@ import {
 } from "./ast.js";
 import { type ArithmeticOp, arithmetic, buildFunction, type NumericHint, runtimeError } from "./functions.js";
 import { compileLuceneRegex } from "./lucene-regex.js";
+import { type KeywordNormalizer, keywordNormalizer, lowercase, lowercaseEquals } from "./normalizer.js";
 import {
   compareNumbers,
   compareStrings,
@@ -49,7 +50,6 @@ import {
   toDouble,
   toInteger,
 } from "./values.js";
-import { type KeywordNormalizer, keywordNormalizer, lowercase, lowercaseEquals } from "./normalizer.js";
 import { compileWildcard, foldCase, foldedEquals, hasWildcard, type WildcardMatcher } from "./wildcard.js";
 
 export type DocFn<T> = (doc: JsonObject) => T;
@@ -923,7 +923,12 @@ export class ExpressionCompiler {
           .map((c) => (typeof c === "string" ? lowercase(c) : c));
         const lookup = inLookup(constants, false);
         const strings = new Set(constants.filter((c): c is string => typeof c === "string"));
-        return anyValue(field, lookup, (v) => strings.has(v), lengthFiltered(strings, (v) => strings.has(lowercase(v))));
+        return anyValue(
+          field,
+          lookup,
+          (v) => strings.has(v),
+          lengthFiltered(strings, (v) => strings.has(lowercase(v))),
+        );
       }
       const constants = compiled
         .map((c) => c.constant ?? null)

@@ -26,6 +26,7 @@ import {
 } from "./compile.js";
 import { compileKeys } from "./keys.js";
 import { Limiter, type LimitStep } from "./limit.js";
+import { lowercase } from "./normalizer.js";
 import { parseEql } from "./parser.js";
 import { SampleCollector } from "./sample.js";
 import { type EventTime, SequenceMatcher, type StagePlan } from "./sequence.js";
@@ -267,7 +268,9 @@ function categoryReader(field: ResolvedField, categories: readonly string[]): Ca
   const bits = new Map<string, number>();
   for (const c of categories) if (!bits.has(c) && bits.size < 31) bits.set(c, 1 << bits.size);
   // A few names: comparing strings beats hashing a fresh string for a Map lookup.
-  const names = [...bits.keys()];
+  // A normalized category field compares the query's categories normalized (a term query).
+  const normalize = field.normalizer === "lowercase" ? lowercase : (c: string) => c;
+  const names = [...bits.keys()].map(normalize);
   let mask = 0;
   const collect = (v: string): boolean => {
     for (let i = 0; i < names.length; i++) if (v === names[i]) mask |= 1 << i;
@@ -287,12 +290,14 @@ function categoryReader(field: ResolvedField, categories: readonly string[]): Ca
       lastMask = mask;
       return mask;
     },
-    own: (category) =>
-      anyValue(
+    own: (category) => {
+      const wanted = normalize(category);
+      return anyValue(
         field,
-        (x) => x.kind === "keyword" && x.v === category,
-        (v) => v === category,
-      ),
+        (x) => x.kind === "keyword" && x.v === wanted,
+        (v) => v === wanted,
+      );
+    },
   };
 }
 

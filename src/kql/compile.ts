@@ -13,6 +13,7 @@
  * Multi-valued fields match when any value matches; `not` when none does. docs/kql.md lists every rule.
  */
 import { type Diagnostic, QuarryError, type Span } from "../diagnostics/index.js";
+import { type KeywordNormalizer, keywordNormalizer, lowercase, lowercaseEquals } from "../eql/index.js";
 import { compileFieldTester, type FieldTester } from "../events/field-access.js";
 import { parseTimestamp, type Timestamp } from "../events/timestamp.js";
 import type { EventRecord, JsonObject, JsonValue } from "../events/types.js";
@@ -38,7 +39,6 @@ import {
 } from "./data-view.js";
 import { parseDateMath } from "./date-math.js";
 import { parseIp, parseIpOrCidr } from "./ip.js";
-import { type KeywordNormalizer, keywordNormalizer, lowercase, lowercaseEquals } from "../eql/index.js";
 import { type ParseOptions, parseKql } from "./parser.js";
 import { fieldText, kqlFieldPaths, matchPieces } from "./print.js";
 import { resolveTimeZoneSetting } from "./to-dsl.js";
@@ -493,7 +493,13 @@ function fieldTest(plan: FieldPlan, clause: Clause, ctx: Context, span: Span | u
   if (plan.dynamicKeyword) {
     test = testerOrNever(makeTester(clause, "keyword", 256, ctx));
   } else if (plan.known) {
-    const tester = makeTester(clause, kindOf(plan.known.type), plan.known.ignoreAbove, ctx, plan.known.normalizer);
+    const tester = makeTester(
+      clause,
+      kindOf(plan.known.type),
+      plan.known.ignoreAbove,
+      ctx,
+      plan.known.normalizer,
+    );
     if ("error" in tester) {
       throw compileError(
         "KQL020",

@@ -31,9 +31,14 @@ export function eqlRequirement(query: EqlQuery, options: EqlPrefilterOptions = {
   const eventQuery = (q: EventQuery): Requirement => {
     const condition = expression(q.condition, context);
     if (q.category === null) return condition;
-    // The evaluator compares the category's keyword values exactly.
+    // The evaluator compares the category's keyword values exactly (lower-cased under a normalizer).
     const category = textField(categoryField)
-      ? containsText(q.category, { atStart: true, atEnd: true, caseInsensitive: false, common: true })
+      ? containsText(q.category, {
+          atStart: true,
+          atEnd: true,
+          caseInsensitive: categoryField.normalizer !== undefined,
+          common: true,
+        })
       : ANY;
     return allOf([category, condition]);
   };
@@ -83,7 +88,8 @@ function expression(e: Expression, context: CompileContext): Requirement {
       return containsText(text, {
         atStart: true,
         atEnd: true,
-        caseInsensitive: false,
+        // A normalized keyword (`.caseless`) compares lower-cased values.
+        caseInsensitive: resolved.normalizer !== undefined,
         common: isCommon(resolved),
       });
     }
@@ -98,7 +104,12 @@ function expression(e: Expression, context: CompileContext): Requirement {
         const text = stringOf(v);
         if (text === undefined) return ANY;
         parts.push(
-          containsText(text, { atStart: true, atEnd: true, caseInsensitive: e.caseInsensitive, common }),
+          containsText(text, {
+            atStart: true,
+            atEnd: true,
+            caseInsensitive: e.caseInsensitive || resolved.normalizer !== undefined,
+            common,
+          }),
         );
       }
       return someOf(parts);
@@ -112,7 +123,14 @@ function expression(e: Expression, context: CompileContext): Requirement {
       for (const p of e.patterns) {
         const text = patternText(p);
         if (text === undefined) continue;
-        parts.push(matchesWildcard(text, "*?", e.caseInsensitive, isCommon(resolved)));
+        parts.push(
+          matchesWildcard(
+            text,
+            "*?",
+            e.caseInsensitive || resolved.normalizer !== undefined,
+            isCommon(resolved),
+          ),
+        );
       }
       return someOf(parts);
     }
@@ -122,7 +140,7 @@ function expression(e: Expression, context: CompileContext): Requirement {
       const text = stringOf(arg);
       const resolved = resolveField(subject, context);
       if (text === undefined || !textField(resolved)) return ANY;
-      const caseInsensitive = e.caseInsensitive;
+      const caseInsensitive = e.caseInsensitive || resolved.normalizer !== undefined;
       const common = isCommon(resolved);
       switch (e.canonicalName) {
         case "startswith":

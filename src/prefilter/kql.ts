@@ -62,6 +62,8 @@ function isClause(field: ValueNode, value: ValueNode, ctx: Context): Requirement
   if (value.type === "wildcard" && value.value === KQL_WILDCARD_SYMBOL) return ANY;
   let exactKeyword = false;
   let common = false;
+  // A keyword with a normalizer (`.caseless`: lowercase) compares folded values; any normalizer, to be safe.
+  let foldsCase = ctx.caseInsensitive;
   if (field.type === "literal" && field.value !== null) {
     const name = ctx.nested ? `${ctx.nested}.${field.value}` : String(field.value);
     common = LOW_CARDINALITY_FIELDS.has(ctx.schema.resolveAlias(name));
@@ -69,12 +71,13 @@ function isClause(field: ValueNode, value: ValueNode, ctx: Context): Requirement
     if (info) {
       if (info.type === "keyword") exactKeyword = true;
       else if (!TEXT_TYPES.has(info.type)) return ANY;
+      if (info.normalizer !== undefined) foldsCase = true;
     }
   }
   // A wildcard field name or free text reaches fields of every type: the analysed (weakest) form.
   if (value.type === "wildcard") {
     const pieces = value.value.split(KQL_WILDCARD_SYMBOL);
-    if (exactKeyword) return piecesRequirement(pieces, ctx.caseInsensitive, true, common);
+    if (exactKeyword) return piecesRequirement(pieces, foldsCase, true, common);
     return someOf(
       value.value
         .split(/[ \t\n\r\u3000]+/)
@@ -90,7 +93,7 @@ function isClause(field: ValueNode, value: ValueNode, ctx: Context): Requirement
   }
   const text = typeof value.value === "string" ? value.value : String(value.value);
   if (exactKeyword) {
-    return containsText(text, { atStart: true, atEnd: true, caseInsensitive: ctx.caseInsensitive, common });
+    return containsText(text, { atStart: true, atEnd: true, caseInsensitive: foldsCase, common });
   }
   return tokensRequirement(text, value.isQuoted, common);
 }
