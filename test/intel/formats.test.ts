@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { type IndicatorList, loadIndicatorFile, parseIndicators } from "../../src/intel/index.js";
+import fc from "../fc.js";
 
 const SHA256_A = "a".repeat(64);
 const SHA1_B = "b".repeat(40);
