@@ -520,10 +520,6 @@ class EventDecoder {
   private file = "";
   private seq = 0;
   private readonly timestampGetter;
-  /** summary.minTime/maxTime as `YYYY-MM-DDTHH:MM:SS.sssZ` bytes, when they have that form. */
-  private minIso: Buffer | undefined;
-  private maxIso: Buffer | undefined;
-  private isoStale = false;
   /** `"@timestamp"` as JSON text, for reading skipped lines' times (single-segment fields only). */
   private readonly timeKey: Buffer | undefined;
   private readonly timestampMode: "ignore" | "check" | "require";
@@ -602,26 +598,20 @@ class EventDecoder {
     if (this.options.keepTimeBounds && this.timestampMode !== "ignore") {
       const value = this.timeKey ? leadingValue(buf, start, end, this.timeKey) : undefined;
       if (!value) return false;
-      // Canonical ISO text orders as its time: inside the span seen so far, it changes nothing (the usual
-      // case, and no parse). Otherwise it is read in full.
-      if (this.isoStale) {
-        // Formatted only when a skipped line needs them: a time-sorted file moves maxTime on every event.
-        this.minIso = this.summary.minTime && canonicalIso(this.summary.minTime);
-        this.maxIso = this.summary.maxTime && canonicalIso(this.summary.maxTime);
-        this.isoStale = false;
-      }
-      const low = this.minIso;
-      const high = this.maxIso;
-      const canonical =
-        value.end - value.start === 24 &&
-        buf[value.start + 10] === 0x54 /* T */ &&
-        buf[value.start + 19] === 0x2e /* . */ &&
-        buf[value.start + 23] === 0x5a; /* Z */
-      if (!(canonical && low && high && bytesWithin(buf, value.start, low, high))) {
-        const ts = parseTimestamp(buf.toString("latin1", value.start, value.end));
-        if (!ts) return false;
-        if (this.inRange(ts)) this.noteTime(ts);
-      }
+      // The usual shape is read from its bytes with integer arithmetic (no string, no Date); any other
+      // shape goes through the general parser.
+      const ms = canonicalIsoMillis(buf, value.start, value.end);
+      const ts =
+        ms === undefined ? parseTimestamp(buf.toString("latin1", value.start, value.end)) : undefined;
+      if (ms === undefined && !ts) return false;
+      const time = ts ?? { ms: ms as number, nanos: 0 };
+      const summary = this.summary;
+      const inside =
+        summary.minTime !== undefined &&
+        summary.maxTime !== undefined &&
+        compareTimestamps(time, summary.minTime) >= 0 &&
+        compareTimestamps(time, summary.maxTime) <= 0;
+      if (!inside && this.inRange(time)) this.noteTime(time);
     }
     this.summary.prefiltered++;
     return true;
@@ -636,14 +626,8 @@ class EventDecoder {
 
   private noteTime(ts: Timestamp): void {
     const summary = this.summary;
-    if (!summary.minTime || compareTimestamps(ts, summary.minTime) < 0) {
-      summary.minTime = ts;
-      this.isoStale = true;
-    }
-    if (!summary.maxTime || compareTimestamps(ts, summary.maxTime) > 0) {
-      summary.maxTime = ts;
-      this.isoStale = true;
-    }
+    if (!summary.minTime || compareTimestamps(ts, summary.minTime) < 0) summary.minTime = ts;
+    if (!summary.maxTime || compareTimestamps(ts, summary.maxTime) > 0) summary.maxTime = ts;
   }
 
   value(buf: Buffer, lineNo: number, index: number | undefined): void {
@@ -818,29 +802,49 @@ function leadingValue(
   return { start: i, end: j };
 }
 
-/** A time as 24 bytes of canonical ISO text (whose byte order is time order), if it has that form. */
-function canonicalIso(ts: Timestamp): Buffer | undefined {
-  if (ts.nanos !== 0 || ts.ms < Date.UTC(1000, 0, 1) || ts.ms >= Date.UTC(10000, 0, 1)) return undefined;
-  return Buffer.from(new Date(ts.ms).toISOString(), "latin1");
-}
-
-/** buf[start, start + low.length) lies within [low, high] byte-wise (all three the same length). */
-function bytesWithin(buf: Buffer, start: number, low: Buffer, high: Buffer): boolean {
-  let aboveLow = false;
-  let belowHigh = false;
-  for (let k = 0; k < low.length; k++) {
-    const c = buf[start + k];
-    if (!aboveLow) {
-      if (c < low[k]) return false;
-      if (c > low[k]) aboveLow = true;
+/**
+ * Epoch milliseconds of `YYYY-MM-DDTHH:MM:SS.sssZ` in buf[start, end), or undefined for any other shape.
+ * Days from the civil date by integer arithmetic (H. Hinnant's algorithm), with the same roll-over as
+ * Date.UTC for out-of-range days and leap seconds, and the same limits as the general parser.
+ */
+function canonicalIsoMillis(buf: Buffer, start: number, end: number): number | undefined {
+  if (
+    end - start !== 24 ||
+    buf[start + 4] !== 0x2d ||
+    buf[start + 7] !== 0x2d ||
+    buf[start + 10] !== 0x54 ||
+    buf[start + 13] !== 0x3a ||
+    buf[start + 16] !== 0x3a ||
+    buf[start + 19] !== 0x2e ||
+    buf[start + 23] !== 0x5a
+  )
+    return undefined;
+  const digits = (at: number, count: number): number => {
+    let value = 0;
+    for (let k = at; k < at + count; k++) {
+      const d = buf[k] - 48;
+      if (d < 0 || d > 9) return -1;
+      value = value * 10 + d;
     }
-    if (!belowHigh) {
-      if (c > high[k]) return false;
-      if (c < high[k]) belowHigh = true;
-    }
-    if (aboveLow && belowHigh) return true;
-  }
-  return true;
+    return value;
+  };
+  const year = digits(start, 4);
+  const month = digits(start + 5, 2);
+  const day = digits(start + 8, 2);
+  const hour = digits(start + 11, 2);
+  const minute = digits(start + 14, 2);
+  const second = digits(start + 17, 2);
+  const millis = digits(start + 20, 3);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60 || millis < 0)
+    return undefined;
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146097 + doe - 719468;
+  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
 }
 
 /** What a parallel reader needs to rebuild an event read elsewhere (a worker) with its true line number. */

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { type InputIssue, type LinePrefilter, readEvents } from "../../src/events/reader.js";
+import fc from "../fc.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const tmp = tempDir();
@@ -80,5 +81,41 @@ test("over-long lines are reported even when the prefilter skips them", async ()
   assert.deepEqual(
     r.issues.map((i) => [i.kind, i.line]),
     [["too-long", 2]],
+  );
+});
+
+test("property: keepTimeBounds reads skipped lines' times as the general parser does", async () => {
+  const { parseTimestamp } = await import("../../src/events/timestamp.js");
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  const timeArb = fc
+    .tuple(
+      fc.integer({ min: 100, max: 9999 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 31 }),
+      fc.integer({ min: 0, max: 23 }),
+      fc.integer({ min: 0, max: 59 }),
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 0, max: 999 }),
+    )
+    .map(
+      ([y, mo, d, h, mi, s, ms]) =>
+        `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`,
+    );
+  const never: LinePrefilter = { next: () => -1, line: () => false, description: "nothing" };
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(timeArb, { minLength: 1, maxLength: 20 }), async (times) => {
+      const path = tmp.file(
+        `times-${run++}.ndjson`,
+        times.map((t) => `{"@timestamp":"${t}","x":1}\n`).join(""),
+      );
+      const stream = readEvents([path], { prefilter: never, keepTimeBounds: true });
+      for await (const _ of stream);
+      const ms = times.map((t) => parseTimestamp(t)?.ms ?? Number.NaN);
+      assert.equal(stream.summary.prefiltered, times.length);
+      assert.equal(stream.summary.minTime?.ms, Math.min(...ms));
+      assert.equal(stream.summary.maxTime?.ms, Math.max(...ms));
+    }),
+    { numRuns: 200 },
   );
 });
