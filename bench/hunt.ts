@@ -55,7 +55,9 @@ async function ratio(file: string, max: number, rules: string, profile: boolean)
   const lines = await readLines(file, max);
   const set = await loadRuleSet({ rules: [rules] });
   const t0 = performance.now();
-  const h = new Hunt(huntOptionsFor(set, { schema: ecsSchema(), profile }));
+  // HUNT_LITERALS=0 turns the literal pre-checks off (to compare with and without them).
+  const literalChecks = process.env.HUNT_LITERALS !== "0";
+  const h = new Hunt(huntOptionsFor(set, { schema: ecsSchema(), profile, literalChecks }));
   const compileMs = performance.now() - t0;
   const ran = h.reports.filter((r) => r.status === "ran").length;
   let bestParse = Number.POSITIVE_INFINITY;

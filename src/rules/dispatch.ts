@@ -150,6 +150,35 @@ export function chooseRouting(expr: GuardExpr | undefined, estimate: Estimate): 
 
 type Bits = Uint32Array;
 
+/**
+ * Fields constraining fewer rules than this are not routed by: reading a field for every event that
+ * reaches its head costs about as much as a rule's literal pre-check (literals.ts), which those few rules
+ * run anyway. Dropping a routing clause only widens a rule's candidate set.
+ */
+const MIN_RULES_PER_FIELD = Number(process.env.QMIN ?? 1);
+
+function withoutRareFields(
+  rules: readonly { readonly index: number; readonly routing: RuleRouting }[],
+  min: number,
+): { readonly index: number; readonly routing: RuleRouting }[] {
+  if (min <= 1) return [...rules];
+  const count = new Map<string, number>();
+  const add = (field: string) => count.set(field, (count.get(field) ?? 0) + 1);
+  for (const { routing } of rules) {
+    for (const t of routing.single) add(t.field);
+    for (const t of routing.multi ?? []) add(t.field);
+  }
+  const kept = (field: string) => (count.get(field) ?? 0) >= min;
+  return rules.map(({ index, routing }) => ({
+    index,
+    routing: {
+      single: routing.single.filter((t) => kept(t.field)),
+      // An `or` across fields holds only when one of them does: without every field it cannot be routed.
+      multi: routing.multi?.every((t) => kept(t.field)) ? routing.multi : undefined,
+    },
+  }));
+}
+
 /** Fields read for every event: at most this many, each constraining at least this many rules. */
 const MAX_PRIMARY = 8;
 const MIN_PRIMARY_WEIGHT = 24;
@@ -209,7 +238,12 @@ export class RuleIndex {
   /** Number of fields read per event (for tests and --profile). */
   readonly routedFields: number;
 
-  constructor(rules: readonly { readonly index: number; readonly routing: RuleRouting }[]) {
+  constructor(
+    routed: readonly { readonly index: number; readonly routing: RuleRouting }[],
+    /** A field constraining fewer rules is not read (see `withoutRareFields`). */
+    minRulesPerField = MIN_RULES_PER_FIELD,
+  ) {
+    const rules = withoutRareFields(routed, minRulesPerField);
     // Slots cluster rules routed by the same field and value, so a field's constraints touch few words.
     const order = [...rules].sort((a, b) => {
       const ka = slotKey(a.routing);
@@ -358,6 +392,17 @@ export class RuleIndex {
     const or = (into: Bits, b: Bits) => {
       for (let w = 0; w < nWords; w++) into[w] |= b[w];
     };
+    if (!f.anyValues && (!f.values || f.values.size === 0)) {
+      // Only existence matters for this field: the first value decides, with no key to compute.
+      return () => {
+        if (f.anyPresent) or(anyAcc, f.anyPresent);
+        if (f.values) {
+          this.first = f.present!;
+          this.count = 1;
+        }
+        return true;
+      };
+    }
     return (value) => {
       let key: string | undefined;
       let intKey: string | undefined;

@@ -81,6 +81,8 @@ export interface HuntOptions {
   readonly profile?: boolean;
   /** Skip dispatch and sequence gating: every rule sees every event (slow; for checking both). */
   readonly exhaustive?: boolean;
+  /** Literal pre-checks before each rule's evaluator (literals.ts); default on unless `exhaustive`. */
+  readonly literalChecks?: boolean;
 }
 
 export type RuleRunStatus = "ran" | "not_run";
@@ -387,9 +389,9 @@ export class Hunt {
     };
     const full = query.shape === "event" && query.matches ? query.matches : undefined;
     // The literal pre-check first: it rules most candidate events out for a fraction of the query's cost.
-    const check = full && !this.options.exhaustive ? compileTextCheck(need, this.folded) : undefined;
-    const matches =
-      full && check ? (event: EventRecord) => check(event.source) && full(event) : full;
+    const checks = !this.options.exhaustive && this.options.literalChecks !== false;
+    const check = full && checks ? compileTextCheck(need, this.folded) : undefined;
+    const matches = full && check ? (event: EventRecord) => check(event.source) && full(event) : full;
     const compileStage = (stageText: string) =>
       compileEql(stageText, { schema, timestampField: this.timestampField, categoryField }).matches;
     switch (type) {
@@ -402,7 +404,11 @@ export class Hunt {
             type === "eql" && !this.options.exhaustive
               ? sequenceGate(query as CompiledEql, text, compileStage)
               : undefined;
-          return { ...base, makeRun: (pass, self) => new QueryRuleRun(pass, self, query, gate) };
+          const seqCheck = checks ? compileTextCheck(need, this.folded) : undefined;
+          return {
+            ...base,
+            makeRun: (pass, self) => new QueryRuleRun(pass, self, query, gate, seqCheck),
+          };
         }
       case "threshold": {
         if (!matches) return this.notRun(report, "threshold rules need an event query");
@@ -850,11 +856,14 @@ class QueryRuleRun implements RuleRun {
     private readonly c: CompiledRule,
     query: CompiledQuery,
     private readonly gate: SequenceGate | undefined,
+    /** The literal pre-check of the query's stages: an event failing it matches none of them. */
+    private readonly check: ((doc: JsonObject) => boolean) | undefined,
   ) {
     this.run = query.start();
     this.collector = pass.collector(c);
   }
   push(event: EventRecord): void {
+    if (this.check && !this.check(event.source)) return;
     if (this.c.admit && !this.c.admit(event.source)) return;
     const gate = this.gate;
     if (gate) {
@@ -922,7 +931,9 @@ interface ThresholdGroup {
 
 /** Threshold: count admitted matching events per group (per schedule run when replaying). */
 class ThresholdRun implements RuleRun {
+  /** Every group by `run \u0001 terms` (for finish), and per run by terms (the per-event lookup). */
   private readonly groups = new Map<string, ThresholdGroup>();
+  private readonly runs = new Map<number, Map<string, ThresholdGroup>>();
   private readonly getters: FirstValueGetter[];
   private readonly cardGetters: FieldGetter[];
   constructor(
@@ -957,8 +968,11 @@ class ThresholdRun implements RuleRun {
       lastRun = Math.floor((time.ms + this.c.schedule.lookbackMs - origin) / this.c.schedule.intervalMs);
     }
     for (let k = firstRun; k <= lastRun; k++) {
-      const key = `${k}\u0001${termsKey}`;
-      let group = this.groups.get(key);
+      // Groups of one run by the terms' own text: a value read from the event is a flat string whose
+      // hash is cached, where a composed key would be built and hashed again for every event.
+      let run = this.runs.get(k);
+      if (!run) this.runs.set(k, (run = new Map()));
+      let group = run.get(termsKey);
       if (!group) {
         group = {
           terms: getters.map((g) => g(event.source)!),
@@ -968,7 +982,8 @@ class ThresholdRun implements RuleRun {
           last: undefined,
           members: [],
         };
-        this.groups.set(key, group);
+        run.set(termsKey, group);
+        this.groups.set(`${k}\u0001${termsKey}`, group);
       }
       group.count++;
       for (let i = 0; i < this.cardGetters.length; i++) {
@@ -1302,7 +1317,8 @@ function prefilterForIndicators(indicators: readonly Indicator[]): LinePrefilter
         // `host[:port]/path?query`: whatever field the URL is matched in, its host is written there.
         const host = indicator.value.split(/[/:?#]/)[0];
         // IP hosts have other spellings (0x7f.1); punycode hosts may be written in Unicode.
-        if (host === "" || host.includes("xn--") || !/[a-z]/.test(host.split(".").pop() ?? "")) return undefined;
+        if (host === "" || host.includes("xn--") || !/[a-z]/.test(host.split(".").pop() ?? ""))
+          return undefined;
         literals.push(host);
         break;
       }

@@ -11,7 +11,7 @@
  * A check may only ever be weaker than the query: it holds for every event the query could match.
  * - Only exact comparisons and wildcard patterns on keyword-family fields (see GuardBuilder.exactField)
  *   in positive positions (`and`, `or`; never under `not`); anything else asks nothing.
- * - Only ASCII pieces of a literal are required, and both sides are compared case-folded: an ASCII
+ * - Only pieces of a literal made of ASCII or caseless characters are required, and both sides are compared case-folded: an ASCII
  *   substring of a value stays a substring of the value's fold, whether the operator folds case or not.
  * - A field holding any non-string value (number, boolean, object) passes: the engine may coerce it.
  */
@@ -75,9 +75,16 @@ function anyOf(items: readonly (TextNeed | undefined)[]): TextNeed | undefined {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-/** Lower-cased ASCII runs of a piece of literal text, or nothing when it has non-ASCII text. */
+/**
+ * A piece of literal text lower-cased, when every character is ASCII or has no case at all (such as
+ * U+202E, the right-to-left override): folding maps those one to one whatever surrounds them, so the
+ * piece stays a substring of a folded value that contains it. Undefined otherwise.
+ */
 function asciiFold(text: string): string | undefined {
-  return ASCII.test(text) ? text.toLowerCase() : undefined;
+  if (ASCII.test(text)) return text.toLowerCase();
+  for (const c of text)
+    if (c.charCodeAt(0) > 0x7f && (c.toLowerCase() !== c || c.toUpperCase() !== c)) return undefined;
+  return text.toLowerCase();
 }
 
 /** The shape an exact literal gives; undefined when nothing can be required of it. */
@@ -106,8 +113,8 @@ export function patternShape(pattern: string, anyChar: boolean): TextShape | und
       return;
     }
     for (const piece of anyChar ? segment.split("?") : [segment]) {
-      // Single characters rule out almost nothing and cost a scan.
-      if (piece.length < 2) continue;
+      // Single ASCII characters rule out almost nothing and cost a scan.
+      if (piece.length === 0 || (piece.length === 1 && ASCII.test(piece))) continue;
       const f = asciiFold(piece);
       if (f !== undefined) contains.push(f);
     }
@@ -120,6 +127,22 @@ export function patternShape(pattern: string, anyChar: boolean): TextShape | und
   };
 }
 
+/** Fields the dispatch index routes nearly every rule by (see dispatch.ts CORE_FIELDS), or that are broad. */
+const ROUTED_FIELDS = new Set([
+  "event.category",
+  "event.type",
+  "event.action",
+  "event.kind",
+  "event.outcome",
+  "event.module",
+  "event.dataset",
+  "data_stream.dataset",
+  "host.os.type",
+  "host.os.family",
+  "host.os.platform",
+  "process.name",
+]);
+
 class NeedBuilder {
   private readonly fields: GuardBuilder;
   constructor(schema: Schema) {
@@ -129,12 +152,30 @@ class NeedBuilder {
   private term(path: string, shapes: (TextShape | undefined)[]): TextNeed | undefined {
     const field = this.fields.exactField(path);
     if (!field || shapes.length === 0 || shapes.some((s) => s === undefined)) return undefined;
+    // Whole values of the fields dispatch routes by are checked there already (for the same values,
+    // lower-cased), and most events pass them: checking them again only costs.
+    if (ROUTED_FIELDS.has(field) && shapes.every((s) => s!.equals !== undefined)) return undefined;
     return { kind: "term", term: { field, shapes: shapes as TextShape[] } };
   }
 
+  /**
+   * An event query needs its condition. An event that matches no stage of a sequence or sample (nor its
+   * `until`, nor a missing-event stage) changes none of its state, so those need one of their stages.
+   */
   eqlQuery(query: EqlQuery): TextNeed | undefined {
-    // Only event queries: sequences and samples keep their own state and see every candidate event.
-    return query.body.kind === "event" && query.pipes.length === 0 ? this.eqlEvent(query.body) : undefined;
+    const body = query.body;
+    switch (body.kind) {
+      case "event":
+        return this.eqlEvent(body);
+      case "sequence":
+        return anyOf(
+          [...body.stages, ...(body.until ? [body.until] : [])].map((s) => this.eqlEvent(s.query)),
+        );
+      case "sample":
+        return anyOf(body.stages.map((s) => this.eqlEvent(s.query)));
+      default:
+        return undefined;
+    }
   }
 
   private eqlEvent(query: EventQuery): TextNeed | undefined {
@@ -265,13 +306,15 @@ export function compileTextCheck(need: TextNeed | undefined, values: FoldedValue
       for (const s of need.term.shapes)
         if (s.equals !== undefined) equals.add(s.equals);
         else tests.push(shapeTest(s));
+      // Whole values are looked up only at a length one of them has (no hashing of long command lines).
+      const lengths = new Set([...equals].map((v) => v.length));
       return (doc) => {
         const f = field.read(doc);
         if (f.other) return true;
         const strings = f.strings;
         for (let i = 0; i < strings.length; i++) {
           const v = strings[i];
-          if (equals.has(v)) return true;
+          if (lengths.has(v.length) && equals.has(v)) return true;
           for (let k = 0; k < tests.length; k++) if (tests[k](v)) return true;
         }
         return false;

@@ -3,11 +3,21 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { compileEql } from "../../src/eql/index.js";
 import type { EventRecord, JsonObject, JsonValue } from "../../src/events/types.js";
+import { parseKql } from "../../src/kql/index.js";
 import { chooseRouting, clausesOf, RuleIndex } from "../../src/rules/dispatch.js";
 import { Hunt, type HuntOptions, type HuntResult } from "../../src/rules/engine.js";
 import { type GuardExpr, staticEstimate } from "../../src/rules/guard.js";
 import { huntOptionsFor, loadRuleSet, runHunt } from "../../src/rules/hunt.js";
+import {
+  compileTextCheck,
+  eqlTextNeed,
+  exactShape,
+  FoldedValues,
+  kqlTextNeed,
+  patternShape,
+} from "../../src/rules/literals.js";
 import { parseRuleText } from "../../src/rules/load.js";
 import type { DetectionRule } from "../../src/rules/types.js";
 import { ecsSchema } from "../../src/schema/index.js";
@@ -80,6 +90,27 @@ const NAMES = ["cmd.exe", "CMD.EXE", "powershell.exe", "3CXDesktopApp.exe", "run
 const DOMAINS = ["raw.githubusercontent.com", "example.com", "akamaicontainer.com", "msstorageazure.com"];
 const DLLS = ["ffmpeg.dll", "d3dcompiler_47.dll", "kernel32.dll"];
 
+/** Paths and command lines for the wildcard shapes, in several letter cases and with non-ASCII text. */
+const EXECUTABLES: JsonValue[] = [
+  "C:\\Windows\\System32\\cmd.exe",
+  "c:\\windows\\system32\\CMD.EXE",
+  "C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe",
+  "D:\\Temp\\evil\u202Egpj.exe",
+  "C:\\Program Files\\app\\app.exe",
+  "/usr/bin/python3",
+  "C:\\WINDOWS\\TEMP\\İnstall.exe",
+  42,
+];
+const COMMAND_LINES: JsonValue[] = [
+  "cmd.exe /c whoami",
+  "powershell.exe -EncodedCommand AAAA",
+  "POWERSHELL -enc BBBB",
+  "rundll32.exe javascript:foo",
+  "python3 -c 'import pty'",
+  "ΑΣ σ",
+];
+const ARGS = ["-enc", "-EncodedCommand", "/c", "whoami", "-NoP", "x"];
+
 const eventArb = fc.record(
   {
     category: fc.constantFrom(...CATEGORIES),
@@ -92,6 +123,9 @@ const eventArb = fc.record(
     domain: fc.constantFrom(...DOMAINS),
     port: fc.constantFrom(443, "443", 3389, 80),
     user: fc.constantFrom("root", "alice"),
+    exe: fc.constantFrom(...EXECUTABLES),
+    cmd: fc.constantFrom(...COMMAND_LINES),
+    args: fc.array(fc.constantFrom(...ARGS), { maxLength: 3 }),
     dotted: fc.boolean(),
     second: fc.integer({ min: 0, max: 59 }),
   },
@@ -113,6 +147,9 @@ function toEvents(
     if (s.action !== undefined) ev.action = s.action;
     source.event = ev;
     const proc: JsonObject = { name: s.name ?? "x", parent: { name: s.parent ?? "x" }, pid: i };
+    if (s.exe !== undefined) proc.executable = s.exe;
+    if (s.cmd !== undefined) proc.command_line = s.cmd;
+    if (s.args !== undefined && s.args.length > 0) proc.args = s.args;
     if (s.dotted) source["process.name"] = proc.name;
     else source.process = proc;
     if (s.dll) source.dll = { name: s.dll };
@@ -142,6 +179,30 @@ const SHAPES: RuleSpec[] = [
   {
     type: "eql",
     query: 'sequence [process where event.type == "start"] [network where destination.port == 3389]',
+  },
+  // Wildcard and exact shapes the literal pre-checks (literals.ts) derive requirements from.
+  { type: "eql", query: 'process where process.executable : "?:\\\\Windows\\\\*\\\\cmd.exe"' },
+  { type: "eql", query: 'process where process.executable : ("*\\\\Temp\\\\*", "*\u202E*")' },
+  { type: "eql", query: 'process where process.executable like "C:\\\\Program Files\\\\*"' },
+  { type: "eql", query: 'process where process.executable == "/usr/bin/python3" or process.args : "-enc*"' },
+  {
+    type: "eql",
+    query:
+      'process where process.command_line : ("*-enc*", "*whoami*") and not process.args in ("/c") and process.executable : "*.exe"',
+  },
+  { type: "eql", query: 'process where process.executable : "*i?stall.exe" or process.command_line : "*σ*"' },
+  {
+    type: "eql",
+    query: 'process where process.args in~ ("-ENCODEDCOMMAND", "-nop") and process.executable != null',
+  },
+  { type: "eql", query: 'any where process.executable : "*42*"' },
+  { type: "eql", query: 'any where process.command_line : "*πython*" or process.args : "*-ENC*"' },
+  { query: "process.executable : *\\\\Temp\\\\* or process.command_line : *EncodedCommand*" },
+  { query: 'process.args : "-enc" and process.command_line : powershell*' },
+  {
+    type: "eql",
+    query:
+      'sequence by host.name with maxspan=30s [process where process.command_line : "*whoami*"] [process where process.executable : "*\\\\System32\\\\*"]',
   },
   {
     type: "threshold",
@@ -244,4 +305,55 @@ test("events without a readable timestamp still reach rules that do not need tim
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("literal pre-checks: shapes of patterns, and every wildcard shape above is checked and alerts", () => {
+  assert.deepEqual(patternShape("?:\\Windows\\*\\CMD.exe", true), {
+    suffix: "\\cmd.exe",
+    contains: [":\\windows\\"],
+  });
+  assert.deepEqual(patternShape("C:\\Program Files\\*", false), { prefix: "c:\\program files\\" });
+  assert.deepEqual(patternShape("*a*b?cd*", true), { contains: ["cd"] });
+  assert.deepEqual(patternShape("*\u202E*", true), { contains: ["\u202E"] });
+  assert.equal(patternShape("*İ*", true), undefined, "a cased non-ASCII piece requires nothing");
+  assert.equal(patternShape("*", true), undefined);
+  assert.deepEqual(exactShape("CMD.exe"), { equals: "cmd.exe" });
+
+  const schema = ecsSchema();
+  const values = new FoldedValues();
+  const doc: JsonObject = {
+    process: { executable: "C:\\WINDOWS\\system32\\Cmd.exe", args: ["-EncodedCommand", 7] },
+  };
+  const check = (query: string) => {
+    const need = eqlTextNeed(compileEql(query, { schema }).query, schema);
+    return compileTextCheck(need, values);
+  };
+  assert.equal(check('process where process.executable : "?:\\\\Windows\\\\*\\\\cmd.exe"')?.(doc), true);
+  assert.equal(check('process where process.executable : "*\\\\Temp\\\\*"')?.(doc), false);
+  // A non-string value may be coerced by the engine: it always passes.
+  assert.equal(check('process where process.args : "*whoami*"')?.(doc), true);
+  assert.equal(check('process where process.command_line : "*whoami*"')?.(doc), false, "missing field");
+  assert.equal(check('process where not process.executable : "*\\\\Temp\\\\*"'), undefined, "under not");
+  assert.equal(check('process where process.name == "cmd.exe"'), undefined, "routed by dispatch");
+
+  // Every wildcard shape is pre-checked, and alerts on some generated events (the property above is
+  // not vacuous for them).
+  const wildcardShapes = SHAPES.filter((s) => /executable|command_line|args/.test(s.query ?? ""));
+  const rules = wildcardShapes.map((s) => rule(s));
+  for (const [i, s] of wildcardShapes.entries()) {
+    const need =
+      s.type === "eql"
+        ? eqlTextNeed(compileEql(s.query ?? "", { schema }).query, schema)
+        : kqlTextNeed(parseKql(s.query ?? ""), schema);
+    // A branch on a cased non-ASCII piece (σ, π) requires nothing, so its whole `or` is unchecked.
+    if (/[σπ]/.test(s.query ?? "")) assert.equal(need, undefined, s.query);
+    else assert.ok(need, `shape ${i} has a pre-check: ${s.query}`);
+  }
+  const alerted = new Set<string>();
+  for (const specs of fc.sample(fc.array(eventArb, { minLength: 30, maxLength: 60 }), {
+    numRuns: 20,
+    seed: 3,
+  }))
+    for (const a of hunt({ rules }, toEvents(specs)).alerts) alerted.add(a.ruleId);
+  assert.equal(alerted.size, rules.length, "every wildcard shape alerts somewhere");
 });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { compileEql } from "../../src/eql/index.js";
 import type { EventRecord, JsonObject } from "../../src/events/types.js";
 import { parseIndicators } from "../../src/intel/index.js";
@@ -11,6 +10,7 @@ import { parseRuleText } from "../../src/rules/load.js";
 import { defaultIocSpec, iocRule } from "../../src/rules/pack.js";
 import type { DetectionRule } from "../../src/rules/types.js";
 import { ecsSchema } from "../../src/schema/index.js";
+import fc from "../fc.js";
 import { event, proc, type RuleSpec, ruleToml } from "./fixtures.js";
 
 function rule(spec: RuleSpec): DetectionRule {

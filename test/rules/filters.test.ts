@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import { compileFilters, FilterError } from "../../src/rules/filters.js";
 import { compileWildcard } from "../../src/rules/wildcard.js";
+import fc from "../fc.js";
 
 test("wildcards: * and ? and escapes, optionally case-insensitive", () => {
   assert.equal(compileWildcard("*.exe")("cmd.exe"), true);
