@@ -6,7 +6,7 @@ import { prefilterForEql, prefilterForKql } from "../prefilter/index.js";
 import type { CompiledQuery } from "../query/index.js";
 import { Hunt, huntOptionsFor, loadRuleSet } from "../rules/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../schema/index.js";
-import type { HuntSpec, QuerySpec, RelevanceSpec } from "./protocol.js";
+import type { HuntSpec, QuerySpec } from "./protocol.js";
 
 export interface Relevance {
   readonly relevant: (event: EventRecord) => boolean;

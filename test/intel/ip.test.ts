@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import fc from "../fc.js";
 import {
   formatIpv4,
   formatIpv6,
@@ -11,6 +10,7 @@ import {
   parseIpv6,
   unmapIpv4,
 } from "../../src/intel/ip.js";
+import fc from "../fc.js";
 
 test("IPv4 parsing is strict", () => {
   assert.equal(parseIpv4("0.0.0.0"), 0);
