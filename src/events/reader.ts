@@ -223,12 +223,15 @@ async function* decodeSource(
   for await (const chunk of chunks) {
     decoder.bytesInFile += chunk.length;
     if (mode === "detect") {
-      // Copied: the source may reuse the chunk's memory for the next block.
-      detectBuffer.push(Buffer.from(chunk));
       detectBytes += chunk.length;
-      const head = Buffer.concat(detectBuffer);
+      // Usually the first block decides, and is fed as it is; otherwise the blocks so far are kept
+      // (copied: the source reuses a block's memory for the next one) until one does.
+      const head = detectBuffer.length === 0 ? chunk : Buffer.concat([...detectBuffer, chunk]);
       const decided = detectMode(head, detectBytes >= maxLine);
-      if (decided === undefined) continue;
+      if (decided === undefined) {
+        detectBuffer = [Buffer.from(head)];
+        continue;
+      }
       mode = decided;
       detectBuffer = [];
       yield* feedMode(head, false);

@@ -3,7 +3,7 @@
  * stream of byte chunks, gunzipping when the content starts with the gzip magic (content, not extension).
  */
 import { createReadStream, type Dirent } from "node:fs";
-import { lstat, open, readdir, stat } from "node:fs/promises";
+import { type FileHandle, lstat, open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createGunzip } from "node:zlib";
 
@@ -157,24 +157,24 @@ export async function* openChunks(
     return;
   }
   if (source.path !== "-") {
-    // A plain file is read into one reused buffer: a fresh buffer per block (as streams allocate) cost
+    // A plain file is read into two reused buffers: a fresh buffer per block (as streams allocate) cost
     // more than the read itself. Safe because every consumer copies what it keeps (strings, carried
     // line starts) before asking for the next block.
     const handle = await open(source.path, "r");
     let gzip = false;
     try {
-      const buffer = Buffer.allocUnsafe(PLAIN_READ_BYTES);
-      let position = 0;
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) return;
-        if (position === 0 && bytesRead >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) {
+      for await (const block of fileBlocks(handle, 0, PLAIN_READ_BYTES)) {
+        if (
+          block.position === 0 &&
+          block.bytes.length >= 2 &&
+          block.bytes[0] === 0x1f &&
+          block.bytes[1] === 0x8b
+        ) {
           gzip = true;
           break;
         }
-        position += bytesRead;
-        onRawBytes?.(bytesRead);
-        yield buffer.subarray(0, bytesRead);
+        onRawBytes?.(block.bytes.length);
+        yield block.bytes;
       }
     } finally {
       await handle.close();
@@ -226,20 +226,15 @@ async function* rangeChunks(
   if (range.end <= range.start) return;
   const handle = await open(path, "r");
   try {
-    // Small ranges read small blocks: the last line runs past `end`, usually by less than a block.
-    const buffer = Buffer.allocUnsafe(
-      Math.min(PLAIN_READ_BYTES, Math.max(64 * 1024, range.end - range.start)),
-    );
+    // Blocks stop at `end`; the rest of the last line is read in small blocks.
+    const blockSize = PLAIN_READ_BYTES;
     // Read from start - 1: if that byte is a newline, a line starts exactly at `start`.
-    let position = Math.max(0, range.start - 1);
     let skipping = range.start > 0;
     // Bytes are reported as the range's own lines are yielded, so the ranges of a file add up to its size.
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) return;
-      let chunk = buffer.subarray(0, bytesRead);
-      const chunkStart = position;
-      position += bytesRead;
+    for await (const block of fileBlocks(handle, Math.max(0, range.start - 1), blockSize, range.end)) {
+      let chunk = block.bytes;
+      const chunkStart = block.position;
+      const position = chunkStart + chunk.length;
       if (skipping) {
         const nl = chunk.indexOf(0x0a);
         if (nl < 0) continue;
@@ -264,6 +259,58 @@ async function* rangeChunks(
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** Free block buffers of PLAIN_READ_BYTES (per thread): fresh memory costs page faults on every use. */
+const freeBlocks: Buffer[] = [];
+
+function takeBlock(size: number): Buffer {
+  return (size === PLAIN_READ_BYTES ? freeBlocks.pop() : undefined) ?? Buffer.allocUnsafe(size);
+}
+
+function giveBlock(buffer: Buffer): void {
+  if (buffer.length === PLAIN_READ_BYTES && freeBlocks.length < 4) freeBlocks.push(buffer);
+}
+
+/**
+ * The blocks of a file from `start`, read into two alternating buffers: the next block's read runs (in
+ * libuv's thread pool) while the consumer works on this one. A block is valid until the next is asked for.
+ * Past `softEnd` (a range's end: only the rest of its last line is wanted) reads are 64 KiB.
+ */
+async function* fileBlocks(
+  handle: FileHandle,
+  start: number,
+  size: number,
+  softEnd = Number.POSITIVE_INFINITY,
+): AsyncGenerator<{ bytes: Buffer; position: number }, void, undefined> {
+  const buffers = [takeBlock(size), takeBlock(size)];
+  const length = (at: number) => (at < softEnd ? Math.min(size, softEnd - at) : Math.min(size, 64 * 1024));
+  let which = 0;
+  let position = start;
+  let pending: Promise<{ bytesRead: number }> | undefined = handle.read(
+    buffers[0],
+    0,
+    length(position),
+    position,
+  );
+  try {
+    for (;;) {
+      const { bytesRead } = await pending;
+      pending = undefined;
+      if (bytesRead === 0) return;
+      const bytes = buffers[which].subarray(0, bytesRead);
+      const at = position;
+      position += bytesRead;
+      which ^= 1;
+      pending = handle.read(buffers[which], 0, length(position), position);
+      yield { bytes, position: at };
+    }
+  } finally {
+    // An early stop leaves a read in flight: let it land before the handle closes and the buffers go back.
+    await pending?.catch(() => undefined);
+    giveBlock(buffers[0]);
+    giveBlock(buffers[1]);
   }
 }
 
