@@ -22,6 +22,7 @@
  * `maxspan`, state older than the span is swept. `maxPendingState` caps the total (QuarryError EQL172).
  */
 import { QuarryError, type Span } from "../diagnostics/index.js";
+import { plainEventRecord } from "../events/index.js";
 import { parseJsonLossless } from "../events/json.js";
 import type { EventRecord, JsonObject, Provenance } from "../events/types.js";
 import type { SequenceHit } from "../query/index.js";
@@ -449,16 +450,8 @@ class HeldEvent implements EventRecord {
     if (this.parsed === undefined) this.parsed = parseJsonLossless(this.raw) as JsonObject;
     return this.parsed;
   }
-  /** Plain data for JSON.stringify and structured clone (getters are not own properties). */
   toJSON(): EventRecord {
-    return {
-      source: this.source,
-      raw: this.raw,
-      index: this.index,
-      id: this.id,
-      provenance: this.provenance,
-      seq: this.seq,
-    };
+    return plainEventRecord(this);
   }
 }
 

@@ -29,6 +29,7 @@ export {
   type InputIssue,
   type InputIssueKind,
   type LinePrefilter,
+  plainEventRecord,
   type ReadOptions,
   type ReadSummary,
   readEvents,

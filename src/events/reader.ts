@@ -306,7 +306,10 @@ class LineSplitter {
     while (start < end) {
       if (prefilter) {
         const hit = prefilter.next(chunk, start, end);
-        const lineStart = hit < 0 ? end : chunk.lastIndexOf(0x0a, hit - 1) + 1;
+        // (lastIndexOf with a negative offset would count from the block's end: a hit at `start` is its
+        // own line's start.)
+        const lineStart =
+          hit < 0 ? end : hit <= start ? start : Math.max(start, chunk.lastIndexOf(0x0a, hit - 1) + 1);
         if (lineStart > start) start = this.skipLines(chunk, start, lineStart, decoder);
         if (hit < 0) break;
       }
@@ -753,17 +756,24 @@ class ReadEvent implements EventRecord {
       : { file: this.file, line: this.lineNo };
   }
 
-  /** Plain data for JSON.stringify and structured clone (getters are not own properties). */
   toJSON(): EventRecord {
-    return {
-      source: this.source,
-      raw: this.raw,
-      index: this.index,
-      id: this.id,
-      provenance: this.provenance,
-      seq: this.seq,
-    };
+    return plainEventRecord(this);
   }
+}
+
+/**
+ * An event as plain data, for JSON.stringify and structured clone of records whose fields are getters
+ * (getters are not own properties, so they would be lost).
+ */
+export function plainEventRecord(event: EventRecord): EventRecord {
+  return {
+    source: event.source,
+    raw: event.raw,
+    index: event.index,
+    id: event.id,
+    provenance: event.provenance,
+    seq: event.seq,
+  };
 }
 
 /**

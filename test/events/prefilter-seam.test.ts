@@ -119,3 +119,20 @@ test("property: keepTimeBounds reads skipped lines' times as the general parser 
     { numRuns: 200 },
   );
 });
+
+test("a hit at the very first byte of a block is its own line's start, not a skip to the block's end", async () => {
+  // Lines that are not JSON objects: the needle can sit at byte 0 of the file.
+  const path = tmp.file(
+    "first-byte.ndjson",
+    'needle\n{"n":2,"tag":"needle"}\n{"n":3}\n{"n":4,"tag":"needle"}\n',
+  );
+  const r = await lines(path, literalPrefilter("needle"));
+  assert.deepEqual(
+    r.out.map((e) => e.line),
+    [2, 4],
+  );
+  assert.deepEqual(
+    r.issues.map((i) => [i.kind, i.line]),
+    [["malformed", 1]],
+  );
+});
