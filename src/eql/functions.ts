@@ -221,12 +221,16 @@ function foldedStartsWith(s: string, prefix: string): boolean {
   return true;
 }
 
-/** `s.toLowerCase().endsWith(suffix)` for a lower-cased `suffix`, ASCII without allocating. */
+/**
+ * `s.toLowerCase().endsWith(suffix)` for a lower-cased `suffix`, ASCII without allocating. Compared from the
+ * end: positions from the end agree only while every character to their right lower-cases one to one
+ * (`İ` becomes two), which the ASCII checks so far guarantee.
+ */
 function foldedEndsWith(s: string, suffix: string): boolean {
   const n = suffix.length;
   const offset = s.length - n;
   if (offset < 0) return s.toLowerCase().endsWith(suffix);
-  for (let i = 0; i < n; i++) {
+  for (let i = n - 1; i >= 0; i--) {
     const c = s.charCodeAt(offset + i);
     const p = suffix.charCodeAt(i);
     if (c >= 128 || p >= 128) return s.toLowerCase().endsWith(suffix);

@@ -155,3 +155,10 @@ test("events without their text are held as they are", () => {
   const hit = hits[0];
   assert.ok(hit.kind === "sequence" && hit.events[0] === records[0]);
 });
+
+test("endsWith~ with a constant: a length-changing lower case before the suffix (İ) keeps it aligned", () => {
+  // "aİc".toLowerCase() is "ai̇c": it ends with "İc".toLowerCase(); found by a random fast-check seed.
+  const q = compileEql('any where endsWith~(a, "İc")');
+  assert.equal(q.matches?.(event({ a: "aİc" })), true);
+  assert.equal(q.matches?.(event({ a: "aİd" })), false);
+});
