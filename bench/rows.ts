@@ -65,7 +65,7 @@ async function hunt(file: string, args: Record<string, unknown>): Promise<{ even
     threads: typeof args.threads === "number" ? args.threads : 1,
     inputs: [file],
   });
-  const run = await runHunt(h, [file], prefilter ? { keepTimeBounds: true } : {}, undefined, reader);
+  const run = await runHunt(h, [file], {}, undefined, reader);
   return { events: run.summary.events + run.summary.prefiltered, hits: run.result.alerts.length };
 }
 

@@ -244,7 +244,7 @@ export class IssueReporter {
 export function finishInput(summary: ReadSummary, strict: boolean | undefined): void {
   const parts = [`${summary.events} events from ${summary.files} file${summary.files === 1 ? "" : "s"}`];
   if (summary.prefiltered)
-    parts.push(`${summary.prefiltered} more lines ruled out unparsed by the query's literals`);
+    parts.push(`${summary.prefiltered} more lines ruled out unparsed by literal prefilters`);
   if (summary.skippedLines) parts.push(`${summary.skippedLines} lines skipped`);
   if (summary.unreadableFiles) parts.push(`${summary.unreadableFiles} unreadable`);
   if (summary.truncatedFiles) parts.push(`${summary.truncatedFiles} truncated`);

@@ -880,6 +880,7 @@ export function eventOrigin(event: EventRecord): EventOrigin {
       elementIndex: event.elementIndex,
     };
   }
+  // Records built elsewhere (tests, other readers) keep their id as it is: it is not renumbered.
   return {
     raw: event.raw,
     exportIndex: event.index === event.provenance.file ? undefined : event.index,

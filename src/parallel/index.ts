@@ -75,6 +75,7 @@ export function readerFor(
       prefilter: options.prefilter,
     });
 }
+
 const BATCH = 64;
 
 export function readEventsParallel(
@@ -184,10 +185,16 @@ export function huntReader(
   prefilter: LinePrefilter | undefined,
   options: { readonly threads: number; readonly inputs: readonly string[] },
 ): EventReader {
+  // A hunt's "now" is the whole input's: lines the prefilter skips must still count their times.
+  const keepTimeBounds = prefilter !== undefined;
   if (!prefilter || options.threads < 2 || options.inputs.includes("-"))
-    return (list, readOptions) => readEvents(list, { ...readOptions, prefilter });
+    return (list, readOptions) => readEvents(list, { ...readOptions, prefilter, keepTimeBounds });
   return (list, readOptions) =>
-    readEventsParallel(list, readOptions, { threads: options.threads, relevance: spec, prefilter: true });
+    readEventsParallel(
+      list,
+      { ...readOptions, keepTimeBounds },
+      { threads: options.threads, relevance: spec, prefilter: true },
+    );
 }
 
 /** The file's size when it should be read in parallel: a plain (not gzip) NDJSON file of two segments or more. */

@@ -132,9 +132,9 @@ export async function runHunt(
   onBatch?: (batch: readonly EventRecord[]) => void,
   reader: (inputs: readonly string[], options: ReadOptions) => EventStream = readEvents,
 ): Promise<HuntRun> {
-  // With a prefilter the pass sees only candidate events; the reader keeps the whole input's time span.
+  // Lines a prefilter skipped never reached the pass; the reader kept their times (keepTimeBounds).
   const bounded = (pass: HuntPass, summary: ReadSummary): HuntResult => {
-    if (readOptions.keepTimeBounds) pass.includeTimeBounds(summary.minTime, summary.maxTime);
+    if (summary.prefiltered > 0) pass.includeTimeBounds(summary.minTime, summary.maxTime);
     return pass.finish();
   };
   if (hunt.needsTimeOrder) {

@@ -196,7 +196,7 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
   const run = await runHunt(
     hunt,
     inputs,
-    prefilter ? { ...readOptions, keepTimeBounds: true } : readOptions,
+    readOptions,
     (batch) => {
       progress.events += batch.length;
       progress.tick();
