@@ -968,20 +968,8 @@ function numberTester(clause: Exclude<Clause, { kind: "exists" }>, kind: Kind): 
       return equalsText(clause.value);
     case "wildcard":
       return { error: "a wildcard query can only run on keyword and text fields" };
-    case "query_string": {
-      const tests: ValueTest[] = [];
-      for (const term of clause.terms) {
-        if (term.kind === "wildcard")
-          return { error: "a wildcard query can only run on keyword and text fields" };
-        if (term.kind === "exists") tests.push((v) => numberOf(v, kind) !== undefined);
-        else {
-          const tester = equalsText(term.text);
-          if ("error" in tester) return tester;
-          tests.push(tester.test);
-        }
-      }
-      return { test: anyOf(tests) };
-    }
+    case "query_string":
+      return valueQueryString(clause.terms, (v) => numberOf(v, kind) !== undefined, equalsText);
     case "range": {
       const bound = parseNumberText(clause.value);
       if (bound === undefined) return { error: `\`${clause.value}\` is not a number` };
@@ -1014,20 +1002,12 @@ function dateTester(clause: Exclude<Clause, { kind: "exists" }>, kind: Kind, ctx
       return between(clause.value, clause.timeZone);
     case "wildcard":
       return { error: "a wildcard query can only run on keyword and text fields" };
-    case "query_string": {
-      const tests: ValueTest[] = [];
-      for (const term of clause.terms) {
-        if (term.kind === "wildcard")
-          return { error: "a wildcard query can only run on keyword and text fields" };
-        if (term.kind === "exists") tests.push((v) => parseTimestamp(v) !== undefined);
-        else {
-          const tester = between(term.text, undefined);
-          if ("error" in tester) return tester;
-          tests.push(tester.test);
-        }
-      }
-      return { test: anyOf(tests) };
-    }
+    case "query_string":
+      return valueQueryString(
+        clause.terms,
+        (v) => parseTimestamp(v) !== undefined,
+        (text) => between(text, undefined),
+      );
     case "range": {
       const roundUp = clause.op === "gt" || clause.op === "lte";
       const bound = parseDateMath(clause.value, { roundUp, timeZone: clause.timeZone, now: ctx.now });
@@ -1063,20 +1043,8 @@ function ipTester(clause: Exclude<Clause, { kind: "exists" }>): Tester {
       return inBlock(clause.value);
     case "wildcard":
       return { error: "a wildcard query can only run on keyword and text fields" };
-    case "query_string": {
-      const tests: ValueTest[] = [];
-      for (const term of clause.terms) {
-        if (term.kind === "wildcard")
-          return { error: "a wildcard query can only run on keyword and text fields" };
-        if (term.kind === "exists") tests.push((v) => ipOf(v) !== undefined);
-        else {
-          const tester = inBlock(term.text);
-          if ("error" in tester) return tester;
-          tests.push(tester.test);
-        }
-      }
-      return { test: anyOf(tests) };
-    }
+    case "query_string":
+      return valueQueryString(clause.terms, (v) => ipOf(v) !== undefined, inBlock);
     case "range": {
       const bound = parseIp(clause.value);
       if (bound === undefined) return { error: `\`${clause.value}\` is not an IP address` };
@@ -1102,20 +1070,8 @@ function booleanTester(clause: Exclude<Clause, { kind: "exists" }>): Tester {
       return equalsText(clause.value);
     case "wildcard":
       return { error: "a wildcard query can only run on keyword and text fields" };
-    case "query_string": {
-      const tests: ValueTest[] = [];
-      for (const term of clause.terms) {
-        if (term.kind === "wildcard")
-          return { error: "a wildcard query can only run on keyword and text fields" };
-        if (term.kind === "exists") tests.push((v) => booleanOf(v) !== undefined);
-        else {
-          const tester = equalsText(term.text);
-          if ("error" in tester) return tester;
-          tests.push(tester.test);
-        }
-      }
-      return { test: anyOf(tests) };
-    }
+    case "query_string":
+      return valueQueryString(clause.terms, (v) => booleanOf(v) !== undefined, equalsText);
     case "range": {
       const bound = booleanOf(clause.value);
       if (bound === undefined) return { error: `\`${clause.value}\` is not a boolean (true or false)` };
@@ -1406,4 +1362,27 @@ function tokenSet(texts: readonly string[], quoted: readonly boolean[]): Set<str
     for (const token of tokens) set.add(token);
   }
   return set;
+}
+
+/**
+ * A query_string clause on a field that is not keyword or text (number, date, ip, boolean): each term is
+ * an exact value or `*` (exists); a wildcard term is an error, as Elasticsearch reports it.
+ */
+function valueQueryString(
+  terms: readonly QueryStringTerm[],
+  exists: ValueTest,
+  single: (text: string) => Tester,
+): Tester {
+  const tests: ValueTest[] = [];
+  for (const term of terms) {
+    if (term.kind === "wildcard")
+      return { error: "a wildcard query can only run on keyword and text fields" };
+    if (term.kind === "exists") tests.push(exists);
+    else {
+      const tester = single(term.text);
+      if ("error" in tester) return tester;
+      tests.push(tester.test);
+    }
+  }
+  return { test: anyOf(tests) };
 }
