@@ -58,6 +58,16 @@ export function benchPlan(repo: string): BenchStep[] {
         { issue: 8, min: 0.5 },
       ],
     },
+    {
+      name: "hunt-corpus-t2",
+      row: "hunt",
+      label: "hunt: detection-rules corpus, 2 threads (rule shards)",
+      args: { rules: corpus, threads: 2 },
+      targets: [
+        { issue: 5, min: 0.35 },
+        { issue: 8, min: 0.5 },
+      ],
+    },
     // As `quarry query` / `quarry hunt` run by default: prefilters on.
     {
       name: "eql-filter-default",

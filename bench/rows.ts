@@ -2,9 +2,9 @@
 import { compileEql } from "../src/eql/index.js";
 import { type EventRecord, readEvents, readInTimeOrder } from "../src/events/index.js";
 import { compileKql } from "../src/kql/index.js";
-import { huntReader, type QuerySpec, readerFor } from "../src/parallel/index.js";
+import { type QuerySpec, readerFor, runHuntParallel } from "../src/parallel/index.js";
 import type { CompiledQuery, QueryRun } from "../src/query/index.js";
-import { Hunt, huntOptionsFor, loadRuleSet, runHunt } from "../src/rules/index.js";
+import { Hunt, huntOptionsFor, loadRuleSet } from "../src/rules/index.js";
 import { ecsSchema } from "../src/schema/index.js";
 import { eqlFilter, eqlSequence3 } from "./eql.js";
 import { huntCorpus, huntPack3cx } from "./hunt.js";
@@ -61,11 +61,15 @@ async function hunt(file: string, args: Record<string, unknown>): Promise<{ even
   if (set.missing.length > 0) throw new Error(set.missing.join("\n"));
   const h = new Hunt(huntOptionsFor(set, { schema: ecsSchema() }));
   const prefilter = args.prefilter === false ? undefined : h.linePrefilter();
-  const reader = huntReader({ language: "hunt", rules: [rules] }, prefilter, {
-    threads: typeof args.threads === "number" ? args.threads : 1,
-    inputs: [file],
-  });
-  const run = await runHunt(h, [file], {}, undefined, reader);
+  const threads = typeof args.threads === "number" ? args.threads : 1;
+  const run = await runHuntParallel(
+    h,
+    { language: "hunt", rules: [rules] },
+    {},
+    [file],
+    {},
+    { threads, prefilter },
+  );
   return { events: run.summary.events + run.summary.prefiltered, hits: run.result.alerts.length };
 }
 

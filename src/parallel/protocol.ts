@@ -1,5 +1,6 @@
 /** Messages between the parallel reader and its workers (structured-clone safe: plain data only). */
 import type { EventOrigin, InputIssue, ReadSummary, Timestamp } from "../events/index.js";
+import type { Alert } from "../rules/index.js";
 
 /**
  * What a worker compiles to decide which events the main thread needs: the query itself, so that the
@@ -67,3 +68,57 @@ export const ISSUES_PER_SEGMENT = 1000;
 export type QuerySpec = Exclude<RelevanceSpec, { readonly language: "hunt" }>;
 /** A hunt's rule sources as plain data. */
 export type HuntSpec = Extract<RelevanceSpec, { readonly language: "hunt" }>;
+
+/** Hunt settings beyond the rule sources, as plain data (what `quarry hunt` passes to `Hunt`). */
+export interface HuntSettings {
+  readonly now?: Timestamp;
+  readonly from?: Timestamp;
+  readonly schedule?: boolean;
+  readonly profile?: boolean;
+  readonly forceExceptions?: boolean;
+}
+
+/** A rule-sharded hunt's worker: its shard of the rules, run over the whole input. */
+export interface HuntShardSetup {
+  readonly spec: HuntSpec;
+  readonly settings: HuntSettings;
+  /** This worker's shard, and every report's shard (see HuntOptions.shard). */
+  readonly shard: { readonly index: number; readonly owners: readonly number[] };
+  readonly timeOrder: { readonly needsTimeOrder: boolean; readonly tiebreakerField: string | undefined };
+  readonly inputs: readonly string[];
+  readonly read: {
+    readonly include?: readonly string[];
+    readonly exclude?: readonly string[];
+    readonly maxLineBytes?: number;
+    readonly timestampField?: string;
+    readonly from?: Timestamp;
+    readonly to?: Timestamp;
+  };
+  /** This shard reports input issues and progress (every shard reads the same lines the same way). */
+  readonly reportsInput: boolean;
+}
+
+/** What a shard's Hunt measured for one rule it ran (by its index in the hunt's reports). */
+export interface ShardRuleStats {
+  readonly report: number;
+  readonly ruleId: string;
+  readonly alerts: number;
+  readonly ms: number;
+  readonly truncated: number;
+  readonly evaluated: number;
+}
+
+export type HuntShardMessage =
+  | { readonly kind: "issue"; readonly issue: InputIssue }
+  | { readonly kind: "progress"; readonly events: number; readonly bytes: number }
+  | {
+      readonly kind: "done";
+      readonly alerts: readonly Alert[];
+      readonly stats: readonly ShardRuleStats[];
+      readonly reports: number;
+      readonly now: Timestamp | undefined;
+      readonly start: Timestamp | undefined;
+      readonly summary: ReadSummary;
+      readonly sorted: boolean;
+    }
+  | { readonly kind: "error"; readonly message: string };

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { compileField, type FieldGetter } from "../events/field-access.js";
-import { formatTimestamp, parseTimestamp, type Timestamp } from "../events/timestamp.js";
+import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "../events/timestamp.js";
 import type { EventRecord, JsonObject, JsonValue } from "../events/types.js";
 import type { AlertSeverity, DetectionRule, ThreatMapping } from "./types.js";
 
@@ -55,6 +55,14 @@ export interface Alert {
   readonly buildingBlock: boolean;
   /** `_index:_id` of the source events (ancestors). */
   readonly sources: readonly { readonly index: string; readonly id: string }[];
+}
+
+/** The order of a hunt's alerts: by time (timeless last), then rule id. Sorts using it must be stable. */
+export function compareAlerts(a: Alert, b: Alert): number {
+  return (
+    (a.time && b.time ? compareTimestamps(a.time, b.time) : a.time ? -1 : b.time ? 1 : 0) ||
+    (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)
+  );
 }
 
 const get = (path: string): FieldGetter => compileField(path);

@@ -34,7 +34,7 @@ import {
 } from "../prefilter/index.js";
 import type { CompiledQuery, QueryRun } from "../query/index.js";
 import type { Schema } from "../schema/index.js";
-import { type Alert, buildAlert, type RuleHit } from "./alerts.js";
+import { type Alert, buildAlert, compareAlerts, type RuleHit } from "./alerts.js";
 import { chooseRouting, RuleIndex } from "./dispatch.js";
 import {
   compileExceptionLists,
@@ -83,7 +83,21 @@ export interface HuntOptions {
   readonly exhaustive?: boolean;
   /** Literal pre-checks before each rule's evaluator (literals.ts); default on unless `exhaustive`. */
   readonly literalChecks?: boolean;
+  /**
+   * Run only one shard of the rules (a worker of a rule-sharded hunt, src/parallel): `owners[i]` is the
+   * shard of report `i` (the rules in order, then the IOC lists, which share one index and so one shard).
+   * The rules of other shards are reported not run.
+   */
+  readonly shard?: { readonly index: number; readonly owners: readonly number[] };
+  /**
+   * How the whole hunt orders its input, when this Hunt is one shard of it: every shard must read the
+   * input exactly as the unsharded hunt would (time order and tiebreaker), whatever its own rules need.
+   */
+  readonly timeOrder?: { readonly needsTimeOrder: boolean; readonly tiebreakerField: string | undefined };
 }
+
+/** The reason given for the rules a shard leaves to the other shards. */
+export const OTHER_SHARD_REASON = "run by another shard";
 
 export type RuleRunStatus = "ran" | "not_run";
 
@@ -191,7 +205,9 @@ export class Hunt {
     const threatDocs = (options.iocs ?? []).flatMap((i) => toThreatIntelDocuments(i.list, stamp));
     const tiebreakers = new Set<string>();
     let needsOrder = false;
-    for (const rule of options.rules) {
+    const shard = options.shard;
+    const owns = (i: number) => !shard || shard.owners[i] === shard.index;
+    for (const [i, rule] of options.rules.entries()) {
       const report: RuleReport = {
         rule,
         status: "not_run",
@@ -202,6 +218,10 @@ export class Hunt {
         evaluated: 0,
       };
       this.reports.push(report);
+      if (!owns(i)) {
+        this.notRun(report, OTHER_SHARD_REASON);
+        continue;
+      }
       const c = this.compileRule(rule, report, plan.byRule.get(rule.ruleId), threatDocs);
       if (!c) continue;
       report.status = "ran";
@@ -225,6 +245,10 @@ export class Hunt {
           evaluated: 0,
         };
         this.reports.push(report);
+        if (!owns(options.rules.length)) {
+          this.notRun(report, OTHER_SHARD_REASON);
+          continue;
+        }
         if (ioc.list.indicators.length === 0) {
           report.status = "not_run";
           report.reason = "the IOC list holds no indicators";
@@ -246,7 +270,12 @@ export class Hunt {
         this.compiled.push(c);
         for (const indicator of ioc.list.indicators) this.iocRuleOf.set(indicator, c);
       }
-      this.iocIndex = buildIndicatorIndex(iocInputs.map((i) => i.list));
+      if (owns(options.rules.length)) this.iocIndex = buildIndicatorIndex(iocInputs.map((i) => i.list));
+    }
+    if (options.timeOrder) {
+      this.needsTimeOrder = options.timeOrder.needsTimeOrder;
+      this.tiebreakerField = options.timeOrder.tiebreakerField;
+      return;
     }
     this.needsTimeOrder = needsOrder;
     this.tiebreakerField = tiebreakers.size === 1 ? [...tiebreakers][0] : undefined;
@@ -454,8 +483,9 @@ export class Hunt {
     }
   }
 
-  pass(): HuntPass {
-    return new HuntPass(this);
+  /** A pass; `profile` times every rule on every event (overriding the hunt's option). */
+  pass(options: { readonly profile?: boolean } = {}): HuntPass {
+    return new HuntPass(this, options);
   }
 }
 
@@ -549,11 +579,20 @@ export class HuntPass {
   private dispatch: RuleIndex | undefined;
   private sample: EventRecord[] | undefined = [];
 
-  constructor(readonly hunt: Hunt) {
+  /** Per compiled rule: time spent (ms, sampled unless profiling) and events seen after dispatch. */
+  private readonly ms: Float64Array;
+  private readonly evaluated: Float64Array;
+
+  constructor(
+    readonly hunt: Hunt,
+    options: { readonly profile?: boolean } = {},
+  ) {
     this.collectors = hunt.compiled.map((c) => new HitCollector(c, hunt.options.from?.ms ?? 0));
     this.runs = hunt.compiled.map((c) => c.makeRun(this, c));
     this.tsGetter = compileFirstValue(hunt.timestampField);
-    this.profile = hunt.options.profile ?? false;
+    this.profile = options.profile ?? hunt.options.profile ?? false;
+    this.ms = new Float64Array(hunt.compiled.length);
+    this.evaluated = new Float64Array(hunt.compiled.length);
     this.iocRules = hunt.compiled.filter((c) => c.rule.type === "ioc");
   }
 
@@ -579,6 +618,11 @@ export class HuntPass {
       return;
     }
     for (const event of batch) this.pushEvent(event);
+  }
+
+  /** Dispatch the events held back to choose the guards (finish does this; a sampling pass may too). */
+  flush(): void {
+    if (this.sample) this.flushSample();
   }
 
   private flushSample(): void {
@@ -618,15 +662,15 @@ export class HuntPass {
       candidates.length = kept;
     }
     const timed = this.profile || (seq & 63) === 0;
-    const compiled = this.hunt.compiled;
+    const ms = this.ms;
+    const evaluated = this.evaluated;
     for (const i of candidates) {
       const run = this.runs[i];
-      const report = compiled[i].report;
-      report.evaluated++;
+      evaluated[i]++;
       if (timed) {
         const t0 = performance.now();
         run.push(event);
-        report.ms += (performance.now() - t0) * (this.profile ? 1 : 64);
+        ms[i] += (performance.now() - t0) * (this.profile ? 1 : 64);
       } else run.push(event);
     }
     const iocIndex = this.hunt.iocIndex;
@@ -657,9 +701,14 @@ export class HuntPass {
     if (timed) {
       // The shared index's time is split evenly over the IOC rules.
       const dt = (performance.now() - t0) * (this.profile ? 1 : 64);
-      for (const c of this.iocRules) c.report.ms += dt / this.iocRules.length;
+      for (const c of this.iocRules) this.ms[c.index] += dt / this.iocRules.length;
     }
-    for (const c of this.iocRules) c.report.evaluated++;
+    for (const c of this.iocRules) this.evaluated[c.index]++;
+  }
+
+  /** Time each compiled rule took so far in this pass (ms, by compiled index), before `finish`. */
+  ruleMs(): Float64Array {
+    return this.ms;
   }
 
   /**
@@ -678,6 +727,8 @@ export class HuntPass {
     const now = this.hunt.options.now ?? this.max;
     const alerts: Alert[] = [];
     for (const c of this.hunt.compiled) {
+      c.report.ms += this.ms[c.index];
+      c.report.evaluated += this.evaluated[c.index];
       const collector = this.collectors[c.index];
       const kept = collector.take();
       c.report.truncated = collector.truncated;
@@ -691,11 +742,7 @@ export class HuntPass {
       }
       c.report.alerts = kept.length;
     }
-    alerts.sort(
-      (a, b) =>
-        (a.time && b.time ? compareTimestamps(a.time, b.time) : a.time ? -1 : b.time ? 1 : 0) ||
-        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
-    );
+    alerts.sort(compareAlerts);
     return {
       alerts,
       rules: this.hunt.reports,

@@ -2,7 +2,14 @@
  * Detection rules: loading detection-rules TOML, packs, exceptions; the one-pass hunt engine; alerts;
  * lint and example-based tests. See docs/rules.md.
  */
-export { type Alert, buildAlert, buildReason, intersectDocuments, type RuleHit } from "./alerts.js";
+export {
+  type Alert,
+  buildAlert,
+  buildReason,
+  compareAlerts,
+  intersectDocuments,
+  type RuleHit,
+} from "./alerts.js";
 export {
   Hunt,
   type HuntOptions,

@@ -11,7 +11,7 @@ import {
   makeReport,
   renderAlerts,
 } from "../../output/index.js";
-import { huntReader } from "../../parallel/index.js";
+import { type HuntSettings, runHuntParallel } from "../../parallel/index.js";
 import {
   describeRefusal,
   formatRuleLoadError,
@@ -19,7 +19,6 @@ import {
   huntOptionsFor,
   loadRuleSet,
   renderRuleDiagnostic,
-  runHunt,
   SEVERITIES,
   severityRank,
 } from "../../rules/index.js";
@@ -132,17 +131,15 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
       "no rules to run: --rules named no rules and no --iocs were given (bundled packs: run quarry hunt --rules NAME)",
       ExitCode.usage,
     );
-  const hunt = new Hunt(
-    huntOptionsFor(set, {
-      schema,
-      timestampField: flags.timestampField,
-      now: flags.to,
-      from: flags.from,
-      schedule: flags.schedule,
-      profile: flags.profile,
-      forceExceptions: flags.forceExceptions,
-    }),
-  );
+  // Plain data: rule-shard workers build their own Hunt with the same settings.
+  const settings: HuntSettings = {
+    now: flags.to,
+    from: flags.from,
+    schedule: flags.schedule,
+    profile: flags.profile,
+    forceExceptions: flags.forceExceptions,
+  };
+  const hunt = new Hunt(huntOptionsFor(set, { schema, timestampField: flags.timestampField, ...settings }));
   const explicitFiles = new Set((flags.rules ?? []).map((p) => resolve(p)));
   for (const r of hunt.reports) {
     if (!r.broken) continue;
@@ -181,7 +178,8 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
   // --strict validates every line, so nothing may be skipped unparsed.
   const prefilter = !flags.strict && flags.prefilter !== false ? hunt.linePrefilter() : undefined;
   if (prefilter && flags.profile) process.stderr.write(`quarry: prefilter: ${prefilter.description}\n`);
-  const reader = huntReader(
+  const run = await runHuntParallel(
+    hunt,
     {
       language: "hunt",
       rules: flags.rules,
@@ -190,18 +188,14 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
       mappingText: flags.mapping === undefined ? undefined : readFileSync(flags.mapping, "utf8"),
       timestampField: flags.timestampField,
     },
-    prefilter,
-    { threads: flags.threads ?? availableParallelism(), inputs },
-  );
-  const run = await runHunt(
-    hunt,
+    settings,
     inputs,
     readOptions,
-    (batch) => {
-      progress.events += batch.length;
+    { threads: flags.threads ?? availableParallelism(), prefilter },
+    (n) => {
+      progress.events += n;
       progress.tick();
     },
-    reader,
   );
   progress.done();
   const input: InputSummary = {
