@@ -49,17 +49,22 @@ export function compileKeys(
 ): (doc: JsonObject) => JoinKey[] {
   if (expressions.length === 0) return () => [NO_KEY];
   const parts: KeyPart[] = expressions.map((e) => keyPart(e, compiler, context));
+  const n = parts.length;
   return (doc) => {
-    let combos: (Indexed | null)[][] = [[]];
-    for (const part of parts) {
-      const values = part(doc);
+    // Most events have one value per key field: one key, built without the combinations' arrays.
+    let single: (Indexed | null)[] | undefined = [];
+    let many: (Indexed | null)[][] | undefined;
+    for (let p = 0; p < n; p++) {
+      const values = parts[p](doc);
       if (values === undefined) return [];
-      if (values.length === 1) {
-        for (const c of combos) c.push(values[0]);
+      if (single && values.length === 1) {
+        single.push(values[0]);
         continue;
       }
+      many ??= [single ?? []];
+      single = undefined;
       const next: (Indexed | null)[][] = [];
-      for (const c of combos) for (const v of values) next.push([...c, v]);
+      for (const c of many) for (const v of values) next.push([...c, v]);
       if (next.length > MAX_KEY_COMBINATIONS) {
         throw compileError(
           KeyCode.tooManyKeys,
@@ -67,14 +72,33 @@ export function compileKeys(
           span,
         );
       }
-      combos = next;
+      many = next;
     }
-    return combos.map((indexed) => ({
-      id: indexed.map((x) => (x === null ? "null" : indexedKey(x))).join("\u0000"),
-      values: indexed.map((x) => (x === null ? null : keyJson(x, dateKeys))),
-      indexed,
-    }));
+    if (single) return [new BuiltKey(single, dateKeys)];
+    return many!.map((indexed) => new BuiltKey(indexed, dateKeys));
   };
+}
+
+/** A key tuple; its display values are built only when a hit shows them (most keys never reach one). */
+class BuiltKey implements JoinKey {
+  readonly id: string;
+  private shown: JsonValue[] | undefined;
+  constructor(
+    readonly indexed: readonly (Indexed | null)[],
+    private readonly dateKeys: "iso" | "millis",
+  ) {
+    let id = "";
+    for (let i = 0; i < indexed.length; i++) {
+      const x = indexed[i];
+      const k = x === null ? "null" : indexedKey(x);
+      id = i === 0 ? k : `${id}\u0000${k}`;
+    }
+    this.id = id;
+  }
+  get values(): readonly JsonValue[] {
+    this.shown ??= this.indexed.map((x) => (x === null ? null : keyJson(x, this.dateKeys)));
+    return this.shown;
+  }
 }
 
 function keyPart(e: Expression, compiler: ExpressionCompiler, context: CompileContext): KeyPart {

@@ -250,11 +250,16 @@ export function kqlTextNeed(query: KqlQuery, schema: Schema): TextNeed | undefin
 /** One field's values for the current document, folded: read once per document, shared by every check. */
 class FoldedField {
   private doc: JsonObject | undefined;
+  /**
+   * The folded string values: the first `count` entries. The array is overwritten, never emptied: setting
+   * `length = 0` drops its backing store, and re-growing it per document was most of a hunt's allocation.
+   */
   readonly strings: string[] = [];
+  count = 0;
   /** The field has a value that is not a string. */
   other = false;
   private readonly visit = (value: JsonValue): boolean => {
-    if (typeof value === "string") this.strings.push(foldCase(value));
+    if (typeof value === "string") this.strings[this.count++] = foldCase(value);
     else this.other = true;
     return false;
   };
@@ -262,13 +267,18 @@ class FoldedField {
   read(doc: JsonObject): this {
     if (doc !== this.doc) {
       this.doc = doc;
-      this.strings.length = 0;
+      // A document with many values must not keep them alive afterwards.
+      if (this.strings.length > MAX_KEPT_VALUES) this.strings.length = 0;
+      this.count = 0;
       this.other = false;
       this.tester(doc, this.visit);
     }
     return this;
   }
 }
+
+/** Folded values a field keeps between documents (more are dropped after the document that had them). */
+const MAX_KEPT_VALUES = 64;
 
 /** The folded values of every field some check reads, cached per document. */
 export class FoldedValues {
@@ -312,7 +322,8 @@ export function compileTextCheck(need: TextNeed | undefined, values: FoldedValue
         const f = field.read(doc);
         if (f.other) return true;
         const strings = f.strings;
-        for (let i = 0; i < strings.length; i++) {
+        const count = f.count;
+        for (let i = 0; i < count; i++) {
           const v = strings[i];
           if (lengths.has(v.length) && equals.has(v)) return true;
           for (let k = 0; k < tests.length; k++) if (tests[k](v)) return true;
