@@ -132,7 +132,59 @@ function buildTester(path: string): FieldTester {
     }
     return false;
   };
-  return (doc, test) => resolve(doc, 0, test);
+  // A document marked nested-only has no dotted key anywhere: one lookup per segment is the whole path.
+  const nested = (node: JsonValue, at: number, test: (value: JsonValue) => boolean): boolean => {
+    if (node === null) return false;
+    if (Array.isArray(node)) {
+      for (const element of node) if (nested(element, at, test)) return true;
+      return false;
+    }
+    if (at === n) return test(node);
+    if (typeof node !== "object") return false;
+    const key = segments[at];
+    const child = (node as JsonObject)[key];
+    if (child === undefined) return false;
+    if (key === "__proto__" ? !Object.hasOwn(node, key) : !isOwnJsonValue(child)) return false;
+    return nested(child, at + 1, test);
+  };
+  return (doc, test) =>
+    (doc as Marked)[NESTED_ONLY] === true ? nested(doc, 0, test) : resolve(doc, 0, test);
+}
+
+/**
+ * Marks a parsed document whose keys hold no `.` at any depth, so that field testers skip the dotted-key
+ * lookups a path otherwise needs at every level (`a.b.c` is also `{"a.b": {"c"}}`, `{"a.b.c"}`, ...).
+ * One walk over the document's keys costs less than those lookups once a consumer reads dozens of
+ * fields per event (a hunt); engines reading a few fields do not mark. The mark is a non-enumerable
+ * symbol: JSON output, key enumeration and structured clones do not see it. Marked documents must not be
+ * modified afterwards.
+ */
+export function markNestedOnly(doc: JsonObject): void {
+  if (!hasDottedKey(doc, 0)) Object.defineProperty(doc, NESTED_ONLY, { value: true });
+}
+
+const NESTED_ONLY: unique symbol = Symbol("quarry.nestedOnly");
+
+type Marked = JsonObject & { [NESTED_ONLY]?: true };
+
+/** Documents nested deeper than this are not walked (and so never marked). */
+const MAX_MARK_DEPTH = 64;
+
+function hasDottedKey(node: JsonObject | JsonValue[], depth: number): boolean {
+  if (depth > MAX_MARK_DEPTH) return true;
+  if (Array.isArray(node)) {
+    for (const element of node)
+      if (element !== null && typeof element === "object" && hasDottedKey(element as JsonObject, depth + 1))
+        return true;
+    return false;
+  }
+  for (const key in node) {
+    if (key.indexOf(".") >= 0) return true;
+    const value = node[key];
+    if (value !== null && typeof value === "object" && hasDottedKey(value as JsonObject, depth + 1))
+      return true;
+  }
+  return false;
 }
 
 /**

@@ -7,6 +7,7 @@ export {
   type FieldTester,
   type FirstValueGetter,
   firstValue,
+  markNestedOnly,
 } from "./field-access.js";
 export { parseJsonLossless, stringifyJson } from "./json.js";
 export {

@@ -12,6 +12,7 @@ import {
   compileFirstValue,
   type FieldGetter,
   type FirstValueGetter,
+  markNestedOnly,
 } from "../events/field-access.js";
 import { stringifyJson } from "../events/json.js";
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "../events/timestamp.js";
@@ -633,6 +634,8 @@ export class HuntPass {
   }
 
   pushEvent(event: EventRecord): void {
+    // Dispatch, pre-checks and rules read ~75 multi-segment fields per event (detection-rules corpus).
+    markNestedOnly(event.source);
     const t = parseTimestamp(this.tsGetter(event.source));
     this.currentEvent = event;
     this.currentTime = t;

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileField, compileFieldTester, compileFirstValue } from "../../src/events/field-access.js";
+import {
+  compileField,
+  compileFieldTester,
+  compileFirstValue,
+  markNestedOnly,
+} from "../../src/events/field-access.js";
 import type { JsonObject, JsonValue } from "../../src/events/types.js";
 import fc from "../fc.js";
 
@@ -79,4 +84,48 @@ test("property: compileFieldTester and compileFirstValue agree with compileField
     }),
     { numRuns: 3000 },
   );
+});
+
+test("property: a document marked nested-only reads exactly as unmarked, and the mark is invisible", () => {
+  let marked = 0;
+  fc.assert(
+    fc.property(docArb, fc.constantFrom("a", "a.b", "a.b.c", "b.c", "c", "__proto__.a"), (doc, path) => {
+      const copy = JSON.parse(JSON.stringify(doc)) as JsonObject;
+      const before = JSON.stringify(copy);
+      markNestedOnly(copy);
+      assert.equal(JSON.stringify(copy), before);
+      assert.deepEqual(Object.keys(copy), Object.keys(JSON.parse(before) as JsonObject));
+      assert.deepEqual(copy, JSON.parse(before));
+      const expected = compileField(path)(JSON.parse(before) as JsonObject);
+      const seen: JsonValue[] = [];
+      compileFieldTester(path)(copy, (value) => {
+        seen.push(value);
+        return false;
+      });
+      assert.deepEqual(seen, expected);
+      if (!before.includes('.":') && !/"[^"]*\.[^"]*":/.test(before)) marked++;
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(marked > 300, `documents without dotted keys were generated (${marked})`);
+});
+
+test("markNestedOnly: dotted keys at any depth, also inside arrays, keep the full resolution", () => {
+  const docs: JsonObject[] = [
+    { "a.b": { c: 1 }, a: { b: { c: 2 } } },
+    { a: [{ "b.c": 1 }, { b: { c: 2 } }] },
+    { a: { b: [[{ c: 1 }], { "c.d": 0, c: 2 }] } },
+  ];
+  for (const doc of docs) {
+    const plain = JSON.parse(JSON.stringify(doc)) as JsonObject;
+    markNestedOnly(doc);
+    for (const path of ["a.b.c", "a.b", "a"]) {
+      const seen: JsonValue[] = [];
+      compileFieldTester(path)(doc, (v) => {
+        seen.push(v);
+        return false;
+      });
+      assert.deepEqual(seen, compileField(path)(plain), `${JSON.stringify(plain)} ${path}`);
+    }
+  }
 });
