@@ -190,6 +190,12 @@ interface RoutedField {
   readonly tester: FieldTester;
   /** Keys of integer-typed guards are compared by integer part; only then are strings parsed. */
   numericKeys: boolean;
+  /**
+   * The longest value key. A string over twice as long has no entry, so it is not lower-cased at all
+   * (command lines, paths): lower-casing maps each character to one or more characters, so it never
+   * shortens a string below half its UTF-16 length (a surrogate pair's lower case is at least one unit).
+   */
+  maxKeyLength: number;
   /** Conjunctive layer: rules let through when the field has no value. */
   absent?: Bits;
   /** ... when it has a value with no entry in `values`. */
@@ -265,7 +271,7 @@ export class RuleIndex {
     const field = (path: string): RoutedField => {
       let f = byPath.get(path);
       if (!f) {
-        f = { path, tester: compileFieldTester(path), numericKeys: false, epoch: -1 };
+        f = { path, tester: compileFieldTester(path), numericKeys: false, maxKeyLength: 0, epoch: -1 };
         byPath.set(path, f);
         this.fields.push(f);
       }
@@ -279,6 +285,7 @@ export class RuleIndex {
     };
     const note = (f: RoutedField, key: string) => {
       if (/^-?\d+$/.test(key)) f.numericKeys = true;
+      if (key.length > f.maxKeyLength) f.maxKeyLength = key.length;
     };
     // First pass: which slots each field constrains (conjunctive) and each value lets through.
     const conjValues = new Map<RoutedField, Map<string, number[]>>();
@@ -408,7 +415,7 @@ export class RuleIndex {
       let key: string | undefined;
       let intKey: string | undefined;
       if (typeof value === "string") {
-        key = value.toLowerCase();
+        if (value.length <= 2 * f.maxKeyLength) key = value.toLowerCase();
         if (f.numericKeys) intKey = integerKey(value);
       } else if (typeof value === "number" || typeof value === "bigint") {
         if (f.numericKeys) intKey = integerKey(value);
