@@ -357,3 +357,53 @@ test("literal pre-checks: shapes of patterns, and every wildcard shape above is 
     for (const a of hunt({ rules }, toEvents(specs)).alerts) alerted.add(a.ruleId);
   assert.equal(alerted.size, rules.length, "every wildcard shape alerts somewhere");
 });
+
+test("property: an index of 1,300 rules (several bitset words and summary words) = each rule's own index", () => {
+  // Many fields under a few heads: slots cluster by field, so most fields constrain a narrow slot range.
+  const fields = Array.from({ length: 40 }, (_, i) => `h${i % 4}.f${i}`);
+  const vocabulary = ["process", "cmd.exe", "root", "3389", "x"];
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const term = () => {
+    const field = fields[next(fields.length)];
+    return next(4) === 0
+      ? { field }
+      : { field, values: [vocabulary[next(vocabulary.length)], vocabulary[next(vocabulary.length)]] };
+  };
+  const routings = Array.from({ length: 1300 }, () => ({
+    single: Array.from({ length: next(10) === 0 ? 0 : 1 + next(2) }, term),
+    multi: next(3) === 0 ? [term(), term()] : undefined,
+  }));
+  const big = new RuleIndex(routings.map((routing, index) => ({ index, routing })));
+  const own = routings.map((routing, index) => new RuleIndex([{ index, routing }]));
+  const valueArb = fc.oneof(fc.constantFrom(...vocabulary, "CMD.EXE", "Root"), fc.constant(3389));
+  const docArb = fc
+    .array(fc.tuple(fc.nat(fields.length - 1), fc.oneof(valueArb, fc.array(valueArb, { maxLength: 2 }))), {
+      maxLength: 30,
+    })
+    .map((pairs) => {
+      const doc: Record<string, Record<string, JsonValue>> = {};
+      for (const [k, v] of pairs) {
+        const [head, leaf] = fields[k].split(".");
+        doc[head] ??= {};
+        doc[head][leaf] = v;
+      }
+      return doc as JsonObject;
+    });
+  fc.assert(
+    fc.property(docArb, (doc) => {
+      const got: number[] = [];
+      big.candidates(doc, got);
+      const expected: number[] = [];
+      for (const index of own) index.candidates(doc, expected);
+      assert.deepEqual(
+        got.sort((a, b) => a - b),
+        expected.sort((a, b) => a - b),
+      );
+    }),
+    { numRuns: 300 },
+  );
+});
