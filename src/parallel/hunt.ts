@@ -176,7 +176,7 @@ export async function runHuntSharded(
 }
 
 /** Events of the input's start that are run through every rule to measure what each costs. */
-const COST_SAMPLE_EVENTS = 8192;
+const COST_SAMPLE_EVENTS = 4096;
 
 /**
  * What each compiled rule costs per event, measured on the input's first events with every rule timed

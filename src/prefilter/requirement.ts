@@ -3,7 +3,8 @@
  * "the line contains these bytes" facts. `any` means "no requirement" (every line may be needed).
  *
  * Needles are built from the text a value must contain, encoded as JSON would write it. A JSON encoder may
- * also write any character as `\uXXXX` and `/` as `\/`; and case-insensitive comparisons lower-case Unicode,
+ * also write any character as `\uXXXX` and `/` as `\/` (texts are cut at `/`, so needles built from them
+ * never hold one); and case-insensitive comparisons lower-case Unicode,
  * which maps two non-ASCII characters onto ASCII letters (U+212A KELVIN SIGN to `k`, U+0130 to `i` plus a
  * combining dot). Needles hold only bytes that no such variant can change; the variants themselves are
  * "hazards" that the line check and the block search treat as possible hits (see line-prefilter.ts).
@@ -96,6 +97,7 @@ export interface TextShape {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const SLASH = 0x2f;
 
 /**
  * Characters a number's or boolean's text can consist of: a keyword comparison sees `String(n)` for a
@@ -110,8 +112,8 @@ function mayBeNumberText(run: string): boolean {
 /**
  * The requirement "a string value of the line contains `text`" (at its start / end per `shape`). The
  * value's JSON text contains the text's JSON encoding, except where an encoder may choose another escape
- * (control characters, lone surrogates) or where case folding is not ASCII (non-ASCII characters under a
- * case-insensitive comparison): the text is cut there and each remaining run is required.
+ * (control characters, lone surrogates, `/`) or where case folding is not ASCII (non-ASCII characters
+ * under a case-insensitive comparison): the text is cut there and each remaining run is required.
  */
 export function containsText(text: string, shape: TextShape): Requirement {
   const ci = shape.caseInsensitive;
@@ -120,7 +122,9 @@ export function containsText(text: string, shape: TextShape): Requirement {
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : -1;
     // U+FFFD may stand for invalid UTF-8 bytes in the line (the decoder replaces them): never required.
-    let usable = c >= 0x20 && c !== 0x7f && c !== 0xfffd;
+    // `/` may be written `\/`: cutting the text there keeps needles free of it, so the block search
+    // needs no pass for that escape (a second native search over every byte, stopping at every `\`).
+    let usable = c >= 0x20 && c !== 0x7f && c !== 0xfffd && c !== SLASH;
     if (usable && ci && c >= 0x80) usable = false;
     if (usable && c >= 0xd800 && c <= 0xdfff) {
       // Only a complete surrogate pair has a UTF-8 form.
