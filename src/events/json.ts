@@ -11,9 +11,10 @@ const NONCE = randomBytes(6).toString("hex");
 /** The marker as a decoded string value, and as it is written inside JSON text (a raw NUL is not valid JSON). */
 const MARK = `\u0000big-${NONCE}:`;
 const MARK_IN_JSON = `\\u0000big-${NONCE}:`;
-const LONG_DIGITS = /\d{16}/;
-
-export function parseJsonLossless(text: string, mayHoldLongIntegers = LONG_DIGITS.test(text)): JsonValue {
+export function parseJsonLossless(
+  text: string,
+  mayHoldLongIntegers = hasLongDigitRunInText(text),
+): JsonValue {
   if (!mayHoldLongIntegers) return JSON.parse(text) as JsonValue;
   const rewritten = wrapUnsafeIntegers(text);
   if (rewritten === text) return JSON.parse(text) as JsonValue;
@@ -47,6 +48,37 @@ export function hasLongDigitRun(buf: Uint8Array, start: number, end: number): bo
     } else p += 16;
   }
   return false;
+}
+
+/**
+ * `hasLongDigitRun` over a string's UTF-16 units (text re-parsed from elsewhere, e.g. events sent back by
+ * workers): digits and the bytes around them are ASCII, so the sampling and its answers are the same.
+ * About one unit in 16 is read, where a regular expression for 16 digits reads every one.
+ */
+export function hasLongDigitRunInText(text: string): boolean {
+  const end = text.length;
+  let p = 15;
+  while (p < end) {
+    const c = text.charCodeAt(p);
+    if (c >= 48 && c <= 57) {
+      let left = p;
+      while (left > 0 && isDigit(text.charCodeAt(left - 1))) left--;
+      let right = p + 1;
+      while (right < end && isDigit(text.charCodeAt(right))) right++;
+      if (
+        right - left >= 16 &&
+        (left === 0 || startsValue(text.charCodeAt(left - 1))) &&
+        (right === end || endsInteger(text.charCodeAt(right)))
+      )
+        return true;
+      p += 16 * Math.max(1, Math.ceil((right - p) / 16));
+    } else p += 16;
+  }
+  return false;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /** Bytes a JSON number token can follow: `:` `[` `,` a minus sign, or whitespace. */

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hasLongDigitRun, parseJsonLossless, stringifyJson } from "../../src/events/json.js";
+import {
+  hasLongDigitRun,
+  hasLongDigitRunInText,
+  parseJsonLossless,
+  stringifyJson,
+} from "../../src/events/json.js";
 import fc from "../fc.js";
 
 test("integers beyond 2^53 keep every digit", () => {
@@ -39,7 +44,7 @@ test("a document cannot forge the bigint marker", () => {
 });
 
 // The byte-level pre-check decides which lines take the lossless path: it must never miss an unsafe integer.
-test("property: hasLongDigitRun never sends an unsafe integer down the fast path", () => {
+test("property: hasLongDigitRun and its text twin never send an unsafe integer down the fast path", () => {
   const digitsArb = fc.stringMatching(/^[1-9][0-9]{9,21}$/);
   const tokenArb = fc.oneof(
     digitsArb,
@@ -54,13 +59,23 @@ test("property: hasLongDigitRun never sends an unsafe integer down the fast path
   fc.assert(
     fc.property(fc.array(fc.tuple(spaceArb, tokenArb, spaceArb), { maxLength: 6 }), (parts) => {
       const text = `{${parts.map(([a, t, b], i) => `"k${i}":${a}${t}${b}`).join(",")}}`;
+      // The lossless path taken unconditionally is the reference.
       const buf = Buffer.from(text);
-      assert.deepEqual(parseJsonLossless(text, hasLongDigitRun(buf, 0, buf.length)), parseJsonLossless(text));
+      assert.deepEqual(
+        parseJsonLossless(text, hasLongDigitRun(buf, 0, buf.length)),
+        parseJsonLossless(text, true),
+      );
+      assert.deepEqual(parseJsonLossless(text, hasLongDigitRunInText(text)), parseJsonLossless(text, true));
+      assert.deepEqual(parseJsonLossless(text), parseJsonLossless(text, true));
       const array = `[${parts.map(([a, t, b]) => `${a}${t}${b}`).join(",")}]`;
       const arrayBuf = Buffer.from(array);
       assert.deepEqual(
         parseJsonLossless(array, hasLongDigitRun(arrayBuf, 0, arrayBuf.length)),
-        parseJsonLossless(array),
+        parseJsonLossless(array, true),
+      );
+      assert.deepEqual(
+        parseJsonLossless(array, hasLongDigitRunInText(array)),
+        parseJsonLossless(array, true),
       );
     }),
     { numRuns: 3000 },
