@@ -407,3 +407,38 @@ test("property: an index of 1,300 rules (several bitset words and summary words)
     { numRuns: 300 },
   );
 });
+
+test("a pass of 64+ rules (documents marked nested-only) alerts as each rule does alone, dotted keys or not", () => {
+  const rules: DetectionRule[] = [];
+  for (let i = 0; i < 70; i++) {
+    rules.push(
+      rule(
+        i % 2 === 0
+          ? {
+              ruleId: `r${i}`,
+              type: "query",
+              language: "kuery",
+              query: `process.parent.name : "p${i % 7}.exe"`,
+            }
+          : { ruleId: `r${i}`, type: "eql", language: "eql", query: `process where user.name : "u${i % 5}"` },
+      ),
+    );
+  }
+  const docs: JsonObject[] = [];
+  for (let k = 0; k < 60; k++) {
+    const parent = `P${k % 7}.EXE`;
+    const user = `u${k % 5}`;
+    const shapes: JsonObject[] = [
+      { event: { category: "process" }, process: { parent: { name: parent } }, user: { name: user } },
+      { "event.category": "process", "process.parent.name": parent, "user.name": user },
+      { event: { category: ["process"] }, process: { "parent.name": [parent] }, user: [{ name: user }] },
+    ];
+    docs.push({ "@timestamp": `2023-03-29T10:00:${String(k).padStart(2, "0")}.000Z`, ...shapes[k % 3] });
+  }
+  // Fresh documents for every pass: a mark stays on the document it was put on.
+  const events = () => docs.map((d, k) => event(JSON.parse(JSON.stringify(d)) as JsonObject, `e${k}`));
+  const together = alertKeys(hunt({ rules }, events()));
+  const alone = rules.flatMap((r) => alertKeys(hunt({ rules: [r] }, events()))).sort();
+  assert.ok(together.length > 100);
+  assert.deepEqual(together, alone);
+});
