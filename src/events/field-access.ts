@@ -160,7 +160,9 @@ function buildTester(path: string): FieldTester {
  * modified afterwards.
  */
 export function markNestedOnly(doc: JsonObject): void {
-  if (!hasDottedKey(doc, 0)) Object.defineProperty(doc, NESTED_ONLY, { value: true });
+  // A frozen document (a caller's own) is left unmarked: it is read the general way.
+  if (Object.isExtensible(doc) && !hasDottedKey(doc, 0))
+    Object.defineProperty(doc, NESTED_ONLY, { value: true });
 }
 
 const NESTED_ONLY: unique symbol = Symbol("quarry.nestedOnly");

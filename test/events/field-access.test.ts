@@ -129,3 +129,13 @@ test("markNestedOnly: dotted keys at any depth, also inside arrays, keep the ful
     }
   }
 });
+
+test("markNestedOnly leaves a frozen document unmarked and readable", () => {
+  const doc = Object.freeze({ a: Object.freeze({ b: 1 }) }) as JsonObject;
+  markNestedOnly(doc);
+  assert.deepEqual(compileField("a.b")(doc), [1]);
+  assert.equal(
+    compileFieldTester("a.b")(doc, (v) => v === 1),
+    true,
+  );
+});
