@@ -4,9 +4,9 @@
  * streams the input's issues and progress (every shard reads the same lines the same way).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { Hunt, huntOptionsFor, loadRuleSet, runHunt } from "../rules/index.js";
+import { runHunt } from "../rules/index.js";
 import type { HuntShardMessage, HuntShardSetup, ShardRuleStats } from "./protocol.js";
-import { specSchema } from "./relevance.js";
+import { huntFromSpec } from "./relevance.js";
 
 const setup = workerData as HuntShardSetup;
 
@@ -19,16 +19,7 @@ function post(message: HuntShardMessage): void {
 
 async function main(): Promise<void> {
   const { spec, settings } = setup;
-  const set = await loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
-  const hunt = new Hunt(
-    huntOptionsFor(set, {
-      schema: specSchema(spec.mappingText),
-      timestampField: spec.timestampField,
-      ...settings,
-      shard: setup.shard,
-      timeOrder: setup.timeOrder,
-    }),
-  );
+  const hunt = await huntFromSpec(spec, { ...settings, shard: setup.shard, timeOrder: setup.timeOrder });
   let events = 0;
   let bytes = 0;
   let reported = 0;

@@ -4,7 +4,7 @@ import type { EventRecord, LinePrefilter } from "../events/index.js";
 import { compileKql, parseKql } from "../kql/index.js";
 import { prefilterForEql, prefilterForKql } from "../prefilter/index.js";
 import type { CompiledQuery } from "../query/index.js";
-import { Hunt, huntOptionsFor, loadRuleSet } from "../rules/index.js";
+import { Hunt, type HuntOptions, huntOptionsFor, loadRuleSet } from "../rules/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../schema/index.js";
 import type { HuntSpec, QuerySpec } from "./protocol.js";
 
@@ -23,11 +23,23 @@ export function specSchema(mappingText: string | undefined): Schema {
  * on the main thread with the whole hunt's state.
  */
 export async function compileHuntRelevance(spec: HuntSpec, usePrefilter: boolean): Promise<Relevance> {
-  const set = await loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
-  const hunt = new Hunt(
-    huntOptionsFor(set, { schema: specSchema(spec.mappingText), timestampField: spec.timestampField }),
-  );
+  const hunt = await huntFromSpec(spec);
   return { relevant: () => true, prefilter: usePrefilter ? hunt.linePrefilter() : undefined };
+}
+
+/** A worker's Hunt: the rule sources loaded as `quarry hunt` loads them, with the spec's schema. */
+export async function huntFromSpec(
+  spec: HuntSpec,
+  options: Omit<HuntOptions, "rules" | "iocs" | "exceptions" | "protectedRules" | "schema"> = {},
+): Promise<Hunt> {
+  const set = await loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
+  return new Hunt(
+    huntOptionsFor(set, {
+      schema: specSchema(spec.mappingText),
+      timestampField: spec.timestampField,
+      ...options,
+    }),
+  );
 }
 
 export function compileRelevance(spec: QuerySpec, usePrefilter: boolean): Relevance {

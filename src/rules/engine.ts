@@ -98,7 +98,7 @@ export interface HuntOptions {
 }
 
 /** The reason given for the rules a shard leaves to the other shards. */
-export const OTHER_SHARD_REASON = "run by another shard";
+const OTHER_SHARD_REASON = "run by another shard";
 
 export type RuleRunStatus = "ran" | "not_run";
 
