@@ -2,7 +2,8 @@
  * A LinePrefilter built from a Requirement.
  *
  * `next()` searches a block for the needles of the requirement's cover (one needle of each `all`, every
- * needle of each `some`) and for the hazards that could hide one of them: a `\u` escape, a `\/` escape
+ * needle of each `some`) and for the hazards that could hide one of them: a `\u` escape of a character a
+ * needle could hold, a `\/` escape
  * when a needle holds `/`, and the UTF-8 bytes of the two non-ASCII characters whose lower case is ASCII
  * (KELVIN SIGN for `k`, U+0130 for `i`) when a case-insensitive needle holds that letter. It is stateless:
  * the hazards are searched only before the first needle found, so the calls over one block scan each byte
@@ -40,12 +41,27 @@ const SLASH = 0x2f;
 
 /** The hazard searches that could hide one of these needles. */
 function hazardFinders(needles: readonly Needle[]): Finder[] {
-  const out: Finder[] = [new EscapeFinder("u")];
-  if (needles.some((n) => n.bytes.includes(SLASH))) out.push(new EscapeFinder("/"));
   const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
+  const out: Finder[] = [unicodeEscapes(needles, ciLetter("k"), ciLetter("i"))];
+  if (needles.some((n) => n.bytes.includes(SLASH))) out.push(new EscapeFinder("/"));
   if (ciLetter("k")) out.push(new ExactFinder(KELVIN_UTF8));
   if (ciLetter("i")) out.push(new ExactFinder(CAPITAL_I_DOT_UTF8));
   return out;
+}
+
+/**
+ * The `\uXXXX` escapes that could stand for a character of these needles. Needles of ASCII bytes can only
+ * be hidden by escapes of ASCII characters (`\u00..`) and, for a case-insensitive `k` or `i`, of the two
+ * characters whose lower case is that letter (KELVIN SIGN `\u212a`, U+0130 `\u0130`): searching for those
+ * prefixes instead of every `\u` keeps Windows paths (`C:\\Users`, where `\\u` starts no escape but the
+ * native search stops at each) from costing a call per path.
+ */
+function unicodeEscapes(needles: readonly Needle[], ciK: boolean, ciI: boolean): Finder {
+  if (!needles.every((n) => n.bytes.every((b) => b < 0x80))) return new EscapeFinder("u");
+  const tails = ["00"];
+  if (ciK) tails.push("212");
+  if (ciI) tails.push("013");
+  return new EscapeFinder("u", tails);
 }
 
 type LineTest = (buf: Buffer, start: number, end: number) => boolean;

@@ -60,6 +60,15 @@ test("JSON escapes that can hide a literal keep the line", () => {
   // `\\u` is an escaped backslash then `u`, not a `\u` escape.
   assert.equal(accepts(pf, DNS('"C:\\\\users"')), false);
   assert.equal(accepts(pf, DNS('"C:\\\\\\u0041"')), true);
+  // ASCII literals can only hide behind escapes of ASCII characters (and of the two characters that
+  // lower-case to `k` or `i`): other escapes no longer keep the line; a non-ASCII literal keeps every one.
+  assert.equal(accepts(pf, DNS('"\\u4e2d.example"')), false);
+  assert.equal(accepts(pf, DNS('"\\u00e9.example"')), true);
+  assert.equal(accepts(eql('any where x.v == "caf\u00e9"'), '{"x":{"v":"\\u4e2d"}}'), true);
+  sameHitsEql('any where x.v : "kelvin"', ['{"x":{"v":"\\u212Aelvin"}}', '{"x":{"v":"\\u212aelvin"}}']);
+  sameHitsKql("x.v: *stanbul*", ['{"x":{"v":"\\u0130stanbul"}}']);
+  assert.equal(accepts(eql('any where x.v : "kelvin"'), '{"x":{"v":"\\u212Aelvin"}}'), true);
+  assert.equal(accepts(eql('any where x.v == "kelvin"'), '{"x":{"v":"\\u212Aelvin"}}'), false);
 });
 
 test("literals holding quotes, backslashes and control characters", () => {

@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Needle } from "../../src/prefilter/requirement.js";
-import { type Finder, finderFor, NeedleAutomaton, NeedleSetFinder } from "../../src/prefilter/search.js";
+import {
+  EscapeFinder,
+  type Finder,
+  finderFor,
+  NeedleAutomaton,
+  NeedleSetFinder,
+} from "../../src/prefilter/search.js";
 import fc from "../fc.js";
 
 function needle(text: string, caseInsensitive: boolean): Needle {
@@ -175,8 +181,23 @@ test("adversarial texts: runs of one letter against needles that almost match ev
 });
 
 /** A byte array whose indexed reads are counted (the searches read the text only by indexing). */
-function counted(bytes: Uint8Array): { buf: Uint8Array; reads: () => number } {
+/**
+ * The buffer's reads, counted: indexed byte loads through a proxy, plus every DataView load (the jump loop
+ * reads q-grams through a DataView over the buffer, which a proxy cannot see), counted while `reads` is
+ * live by wrapping DataView's getters (restored by `done`).
+ */
+function counted(bytes: Uint8Array): { buf: Uint8Array; reads: () => number; done: () => void } {
   let reads = 0;
+  const proto = DataView.prototype;
+  const originals = { getUint8: proto.getUint8, getUint16: proto.getUint16, getUint32: proto.getUint32 };
+  for (const name of ["getUint8", "getUint16", "getUint32"] as const) {
+    const original = originals[name];
+    proto[name] = function (this: DataView, offset: number, littleEndian?: boolean) {
+      if (this.buffer === bytes.buffer) reads++;
+      return original.call(this, offset, littleEndian);
+    };
+  }
+  const done = () => Object.assign(proto, originals);
   const buf = new Proxy(bytes, {
     get(target, key) {
       if (typeof key === "string" && key.length > 0 && key.charCodeAt(0) >= 0x30 && key.charCodeAt(0) <= 0x39)
@@ -185,7 +206,7 @@ function counted(bytes: Uint8Array): { buf: Uint8Array; reads: () => number } {
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
-  return { buf, reads: () => reads };
+  return { buf, reads: () => reads, done };
 }
 
 test("hostile input: the text is read a bounded number of times per byte, however the needles collide", () => {
@@ -202,15 +223,18 @@ test("hostile input: the text is read a bounded number of times per byte, howeve
   const single = [needle(`aaaab${"a".repeat(35)}`, true)];
   for (const set of [needles, single]) {
     const f = new NeedleSetFinder(set);
-    const { buf, reads } = counted(new Uint8Array(n).fill(0x61));
+    const { buf, reads, done } = counted(new Uint8Array(n).fill(0x61));
     assert.equal(f.find(buf, 0, n), -1);
+    done();
     // Measured: ~2 reads per byte (~14 when called per 512-byte line); unbounded verification: ~6,000.
     assert.ok(reads() < 8 * n, `${reads()} reads for ${n} bytes (${set.length} needles)`);
+    assert.ok(reads() > n / 64, "the jump loop's reads are counted");
     // Hostile bytes only in the second half of the first chunks (the second of the two chains).
     const half = new Uint8Array(n).fill(0x61);
     for (let i = 0; i < n; i += 4096) half.fill(0x78, i, i + 1024);
     const second = counted(half);
     assert.equal(f.find(second.buf, 0, n), naive(set, half, 0, n));
+    second.done();
     assert.ok(second.reads() < 8 * n, `${second.reads()} reads for ${n} bytes (second chain)`);
     // Called once per "line" (as the reader does after each hit): still bounded per byte.
     const lines = counted(new Uint8Array(n).fill(0x61));
@@ -218,6 +242,45 @@ test("hostile input: the text is read a bounded number of times per byte, howeve
     const before = lines.reads();
     for (let from = 1; from < n; from += 512)
       assert.equal(f.find(lines.buf, from, Math.min(n, from + 511)), -1);
+    lines.done();
     assert.ok(lines.reads() - before < 30 * n, `${lines.reads() - before} reads for ${n} bytes in lines`);
   }
+});
+
+test("EscapeFinder: the earliest `\\<c><tail>` opening an escape, as a naive scan finds it", () => {
+  /** Earliest p in [from, end) where a body's `\<body>` lies wholly and an even backslash run precedes it. */
+  function naiveEscape(bodies: readonly string[], text: string, from: number, end: number): number {
+    for (let p = from; p < end; p++) {
+      if (text[p] !== "\\") continue;
+      let run = 0;
+      for (let k = p - 1; k >= 0 && text[k] === "\\"; k--) run++;
+      if (run % 2 !== 0) continue;
+      for (const b of bodies) if (p + 1 + b.length <= end && text.startsWith(b, p + 1)) return p;
+    }
+    return -1;
+  }
+  const bodySets: [string, string[]][] = [
+    ["u", []],
+    ["u", ["00"]],
+    ["u", ["00", "212", "013"]],
+    ["/", []],
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom("\\", "u", "0", "1", "2", "3", "/", "a", "x"), { maxLength: 60 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.nat(),
+      fc.nat(),
+      (chars, which, a, b) => {
+        const text = chars.join("");
+        const from = text.length === 0 ? 0 : a % (text.length + 1);
+        const end = from + (text.length === 0 ? 0 : b % (text.length - from + 1));
+        const [escapeChar, tails] = bodySets[which];
+        const f = new EscapeFinder(escapeChar, tails);
+        const bodies = tails.length === 0 ? [escapeChar] : tails.map((t) => escapeChar + t);
+        assert.equal(f.find(Buffer.from(text, "latin1"), from, end), naiveEscape(bodies, text, from, end));
+      },
+    ),
+    { numRuns: 3000 },
+  );
 });
