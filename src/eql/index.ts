@@ -65,6 +65,22 @@ export interface CompiledEql extends CompiledQuery {
 export const DEFAULT_MAX_PENDING_STATE = 1_000_000;
 
 /**
+ * A predicate that remembers its answer for the last event it was asked about (events are not changed
+ * while a query runs, so the answer stands): one object asked twice in a row evaluates once.
+ */
+function lastAnswer(test: (event: EventRecord) => boolean): (event: EventRecord) => boolean {
+  let last: EventRecord | undefined;
+  let answer = false;
+  return (event) => {
+    if (event !== last) {
+      answer = test(event);
+      last = event;
+    }
+    return answer;
+  };
+}
+
+/**
  * Parse, verify and compile an EQL query. Throws a QuarryError (with a Diagnostic) when the query is
  * not valid Elasticsearch EQL.
  *
@@ -119,8 +135,13 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
         missing: stage.missing,
       });
       const stages: StagePlan[] = [];
+      let firstStage: ((event: EventRecord) => boolean) | undefined;
       for (const stage of body.stages) {
-        const plan = stagePlan(stage);
+        let plan = stagePlan(stage);
+        if (stages.length === 0 && !stage.missing) {
+          firstStage = lastAnswer(plan.matches);
+          plan = { ...plan, matches: firstStage };
+        }
         for (let i = 0; i < stage.runs; i++) stages.push(plan);
       }
       const until = body.until ? stagePlan(body.until) : null;
@@ -140,6 +161,7 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
         fields: [...context.fields],
         // Only events that match a stage (missing-event stages included) or `until` move a sequence.
         relevant: anyMatches([...new Set([...stages, ...(until ? [until] : [])])].map((p) => p.matches)),
+        firstStage,
         start: () => sequenceRun(new SequenceMatcher(plan), steps),
       };
     }

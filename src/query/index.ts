@@ -44,5 +44,11 @@ export interface CompiledQuery {
    * Absent: every event may matter (event queries use `matches`).
    */
   readonly relevant?: (event: EventRecord) => boolean;
+  /**
+   * For sequences whose first stage is a positive one: that stage's predicate, the very one the query's
+   * runs evaluate, remembering its answer for the last event it saw. A caller that gates events on it
+   * (a hunt only feeds a sequence what can start or extend one) then costs the run no second evaluation.
+   */
+  readonly firstStage?: (event: EventRecord) => boolean;
   start(): QueryRun;
 }

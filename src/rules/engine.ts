@@ -422,8 +422,6 @@ export class Hunt {
     const checks = !this.options.exhaustive && this.options.literalChecks !== false;
     const check = full && checks ? compileTextCheck(need, this.folded) : undefined;
     const matches = full && check ? (event: EventRecord) => check(event.source) && full(event) : full;
-    const compileStage = (stageText: string) =>
-      compileEql(stageText, { schema, timestampField: this.timestampField, categoryField }).matches;
     switch (type) {
       case "eql":
       case "query":
@@ -432,7 +430,7 @@ export class Hunt {
         {
           const gate =
             type === "eql" && !this.options.exhaustive
-              ? sequenceGate(query as CompiledEql, text, compileStage)
+              ? sequenceGate(query as CompiledEql)
               : undefined;
           const seqCheck = checks ? compileTextCheck(need, this.folded) : undefined;
           return {
@@ -885,22 +883,12 @@ interface SequenceGate {
   readonly maxspanMs: number | undefined;
 }
 
-function sequenceGate(
-  query: CompiledEql,
-  text: string,
-  compileStage: (stageText: string) => ((event: EventRecord) => boolean) | undefined,
-): SequenceGate | undefined {
+function sequenceGate(query: CompiledEql): SequenceGate | undefined {
   const body = query.query.body;
-  if (body.kind !== "sequence" || body.stages.length === 0 || query.query.pipes.length > 0) return undefined;
-  const stage = body.stages[0];
-  if (stage.missing) return undefined;
-  try {
-    const first = compileStage(text.slice(stage.query.span.start, stage.query.span.end));
-    return first ? { first, maxspanMs: body.maxspan?.ms } : undefined;
-  } catch (error) {
-    if (isQuarryError(error)) return undefined;
-    throw error;
-  }
+  if (body.kind !== "sequence" || query.query.pipes.length > 0) return undefined;
+  // The query's own first stage (absent when it is a missing-event stage): the run then finds the gate's
+  // answer instead of evaluating the stage again.
+  return query.firstStage ? { first: query.firstStage, maxspanMs: body.maxspan?.ms } : undefined;
 }
 
 /** EQL sequences, samples and queries with pipes: the engine's own run, fed the admitted events. */

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isQuarryError } from "../../src/diagnostics/index.js";
 import { compileEql } from "../../src/eql/index.js";
-import { ids, runAll } from "./engine-helpers.js";
+import type { JsonObject } from "../../src/events/index.js";
+import { event, ids, runAll } from "./engine-helpers.js";
 import { parseSeriesSpecs, runSeriesSpecCase } from "./series-spec.js";
 
 const ev = (id: number, t: number, stage: string, key = "k", extra: object = {}) => ({
@@ -145,4 +146,34 @@ A4 B5 C6
     ["A1", "B2", "C3"],
     ["A4", "B5", "C6"],
   ]);
+});
+
+test("firstStage: the run's own first stage, evaluated once per event when a gate asks first", () => {
+  const q = compileEql("sequence by key [a where x == 1] [b where true]");
+  assert.ok(q.firstStage);
+  let reads = 0;
+  const counted = (source: object) =>
+    event(
+      new Proxy(source, {
+        get(target, key, receiver) {
+          if (key === "x") reads++;
+          return Reflect.get(target, key, receiver);
+        },
+      }) as JsonObject,
+      0,
+    );
+  const run = q.start();
+  const first = counted(ev(1, 1, "a", "k", { x: 1 }));
+  assert.equal(q.firstStage(first), true);
+  const afterGate = reads;
+  assert.ok(afterGate > 0);
+  run.push(first);
+  assert.equal(reads, afterGate, "the run reuses the gate's answer for the same event");
+  const second = counted(ev(2, 2, "a", "k", { x: 2 }));
+  assert.equal(q.firstStage(second), false);
+  assert.ok(reads > afterGate, "a new event is evaluated");
+  // The answer is per event: the run still pairs the first event with a later `b`.
+  assert.deepEqual(ids([...(run.push(event(ev(3, 3, "b"), 2)) ?? []), ...run.finish()]), [[1, 3]]);
+  // A leading missing-event stage is no gate.
+  assert.equal(compileEql("sequence by key with maxspan=1s ![a where true] [b where true]").firstStage, undefined);
 });
