@@ -429,9 +429,7 @@ export class Hunt {
           return { ...base, makeRun: (pass, self) => new EventRuleRun(pass, self, matches) };
         {
           const gate =
-            type === "eql" && !this.options.exhaustive
-              ? sequenceGate(query as CompiledEql)
-              : undefined;
+            type === "eql" && !this.options.exhaustive ? sequenceGate(query as CompiledEql) : undefined;
           const seqCheck = checks ? compileTextCheck(need, this.folded) : undefined;
           return {
             ...base,

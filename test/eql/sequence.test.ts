@@ -175,5 +175,8 @@ test("firstStage: the run's own first stage, evaluated once per event when a gat
   // The answer is per event: the run still pairs the first event with a later `b`.
   assert.deepEqual(ids([...(run.push(event(ev(3, 3, "b"), 2)) ?? []), ...run.finish()]), [[1, 3]]);
   // A leading missing-event stage is no gate.
-  assert.equal(compileEql("sequence by key with maxspan=1s ![a where true] [b where true]").firstStage, undefined);
+  assert.equal(
+    compileEql("sequence by key with maxspan=1s ![a where true] [b where true]").firstStage,
+    undefined,
+  );
 });
