@@ -451,8 +451,12 @@ export class RuleIndex {
     };
   }
 
-  /** Push the compiled-rule indexes of every rule the document can match onto `out` (slot order). */
-  candidates(doc: JsonObject, out: number[]): void {
+  /**
+   * Write the compiled-rule indexes of every rule the document can match to `out` from its start (slot
+   * order) and return how many. `out` holds at least one entry per indexed rule: a typed buffer reused for
+   * every document (an array emptied per document drops and re-grows its backing store each time).
+   */
+  candidates(doc: JsonObject, out: Int32Array): number {
     const acc = this.acc;
     const anyAcc = this.anyAcc;
     acc.set(this.base);
@@ -479,14 +483,16 @@ export class RuleIndex {
     for (const g of this.groups) if (g.epoch === epoch) for (const f of g.fields) this.route(doc, f, epoch);
     this.first = undefined;
     const slotRule = this.slotRule;
+    let n = 0;
     for (let w = 0; w < this.nWords; w++) {
       let x = acc[w] & anyAcc[w];
       while (x !== 0) {
         const low = x & -x;
-        out.push(slotRule[(w << 5) + 31 - Math.clz32(low)]);
+        out[n++] = slotRule[(w << 5) + 31 - Math.clz32(low)];
         x ^= low;
       }
     }
+    return n;
   }
 
   /** Read one field (unless no rule it constrains is still a candidate) and apply both layers. */
@@ -517,9 +523,10 @@ export class RuleIndex {
     }
   }
 
-  /** Every rule (when a document cannot be read safely). */
-  all(out: number[]): void {
-    for (let s = 0; s < this.slotRule.length; s++) out.push(this.slotRule[s]);
+  /** Every rule (when a document cannot be read safely), written as `candidates` writes them. */
+  all(out: Int32Array): number {
+    out.set(this.slotRule);
+    return this.slotRule.length;
   }
 }
 

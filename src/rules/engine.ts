@@ -571,7 +571,8 @@ export class HuntPass {
   private readonly profile: boolean;
   min: Timestamp | undefined;
   max: Timestamp | undefined;
-  private readonly candidates: number[] = [];
+  /** The current event's candidate rules (compiled indexes): the first `candidateCount` entries. */
+  private readonly candidates: Int32Array;
   private readonly iocRules: CompiledRule[];
   /** Time of the event being dispatched (its `@timestamp`, or the configured field). */
   currentTime: Timestamp | undefined;
@@ -599,6 +600,7 @@ export class HuntPass {
     this.markDocuments = hunt.compiled.length >= MARK_DOCUMENTS_RULES;
     this.ms = new Float64Array(hunt.compiled.length);
     this.evaluated = new Float64Array(hunt.compiled.length);
+    this.candidates = new Int32Array(hunt.compiled.length);
     this.iocRules = hunt.compiled.filter((c) => c.rule.type === "ioc");
   }
 
@@ -649,29 +651,29 @@ export class HuntPass {
     }
     const seq = event.seq;
     const candidates = this.candidates;
-    candidates.length = 0;
+    let count: number;
     const dispatch = this.dispatch!;
     try {
-      dispatch.candidates(event.source, candidates);
+      count = dispatch.candidates(event.source, candidates);
     } catch (error) {
       // A document nested too deeply to read safely: every rule sees it (each rule copes on its own).
       if (!(error instanceof RangeError)) throw error;
-      candidates.length = 0;
-      dispatch.all(candidates);
+      count = dispatch.all(candidates);
     }
     if (!t && this.hunt.needsTimeOrder) {
       // Without a readable timestamp an event has no place in time order: the rules that need it
       // (sequences, samples) never see it; every other rule does.
       const compiled = this.hunt.compiled;
       let kept = 0;
-      for (let k = 0; k < candidates.length; k++)
+      for (let k = 0; k < count; k++)
         if (!compiled[candidates[k]].needsTimeOrder) candidates[kept++] = candidates[k];
-      candidates.length = kept;
+      count = kept;
     }
     const timed = this.profile || (seq & 63) === 0;
     const ms = this.ms;
     const evaluated = this.evaluated;
-    for (const i of candidates) {
+    for (let k = 0; k < count; k++) {
+      const i = candidates[k];
       const run = this.runs[i];
       evaluated[i]++;
       if (timed) {
