@@ -57,6 +57,8 @@ export interface SequencePlan {
 
 interface Pending {
   readonly key: JoinKey;
+  /** The stage whose slot holds it while it is pending. */
+  stage: number;
   readonly events: (EventRecord | null)[];
   readonly times: (EventTime | undefined)[];
   readonly start: EventTime;
@@ -104,6 +106,14 @@ export class SequenceMatcher {
   private readonly waiting = new Map<string, OutputEntry[]>();
   private waitingCount = 0;
   private pendingCount = 0;
+  /**
+   * With maxspan: every partial sequence started, in start order (events come in time order), from
+   * `startsHead` on. A sequence is dropped as soon as a later start shows it can no longer complete, so
+   * partial sequences (and the events they hold) die young in V8's heap instead of waiting for the
+   * periodic sweep; entries already completed or replaced are skipped.
+   */
+  private readonly starts: (Pending | undefined)[] = [];
+  private startsHead = 0;
   private trackerCount = 0;
   private index = 0;
   /** Per distinct stage plan: whether the current event matches it, and its join keys once read. */
@@ -202,6 +212,7 @@ export class SequenceMatcher {
   ): void {
     const seq: Pending = {
       key,
+      stage: s,
       events: this.stages.map(() => null),
       times: this.stages.map(() => undefined),
       start: time,
@@ -221,6 +232,10 @@ export class SequenceMatcher {
     if (s === this.lastPositive) {
       completed.push(seq);
       return;
+    }
+    if (this.plan.maxspan !== null) {
+      this.expire(time);
+      this.starts.push(seq);
     }
     this.place(s, seq);
   }
@@ -263,6 +278,30 @@ export class SequenceMatcher {
     }
     if (state.groups[s] === undefined) this.pendingCount++;
     state.groups[s] = seq;
+    seq.stage = s;
+  }
+
+  /** Drop the partial sequences started more than maxspan before `time`: no later event can extend them. */
+  private expire(time: EventTime): void {
+    const span = this.plan.maxspan as bigint;
+    const starts = this.starts;
+    let head = this.startsHead;
+    while (head < starts.length && time.nanos - (starts[head] as Pending).start.nanos > span) {
+      const seq = starts[head] as Pending;
+      // The slot lets go at once: a dead sequence must not keep its events alive until compaction.
+      starts[head++] = undefined;
+      const state = this.keys.get(seq.key.id);
+      if (state && state.groups[seq.stage] === seq) {
+        state.groups[seq.stage] = undefined;
+        this.pendingCount--;
+        this.cleanKey(seq.key.id, state);
+      }
+    }
+    if (head >= 1024 && head * 2 >= starts.length) {
+      starts.splice(0, head);
+      head = 0;
+    }
+    this.startsHead = head;
   }
 
   private cleanKey(id: string, state: KeyState): void {
@@ -380,6 +419,7 @@ export class SequenceMatcher {
   /** Drop state older than `maxspan`: it can no longer complete a sequence nor change a decision. */
   private sweep(time: EventTime): void {
     const span = this.plan.maxspan as bigint;
+    this.expire(time);
     for (const [id, state] of this.keys) {
       for (let s = 0; s < state.groups.length; s++) {
         const g = state.groups[s];

@@ -107,6 +107,23 @@ test("pending state is capped with a clear error", () => {
   );
 });
 
+test("with maxspan, a partial sequence is dropped once a later start is past its span", () => {
+  // 1,000 keys each starting a sequence 1 s after the last: with maxspan=2s at most three can still
+  // complete at any time, so state stays far under a cap of 10 (it grew to 1,000 until the periodic
+  // sweep when only the sweep dropped them). Dropping them changes no result.
+  const q = compileEql("sequence by key with maxspan=2s [a where true] [b where true]", {
+    maxPendingState: 10,
+  });
+  const sources = Array.from({ length: 1000 }, (_, i) => ev(i, i * 1000, "a", `k${i}`));
+  sources.push(ev(1000, 999_500, "b", "k999"), ev(1001, 999_600, "b", "k997"));
+  assert.deepEqual(ids(runAll("sequence by key with maxspan=2s [a where true] [b where true]", sources)), [
+    [999, 1000],
+  ]);
+  const run = q.start();
+  const hits = sources.flatMap((s, i) => run.push(event(s, i)) ?? []);
+  assert.deepEqual(ids([...hits, ...run.finish()]), [[999, 1000]]);
+});
+
 test("samples: keys in order, distinct events per stage, max samples per key", () => {
   const events = [
     { id: 1, "event.category": "a", host: "h2" },
