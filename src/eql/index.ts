@@ -65,16 +65,28 @@ export interface CompiledEql extends CompiledQuery {
 export const DEFAULT_MAX_PENDING_STATE = 1_000_000;
 
 /**
+ * The event the `lastAnswer` predicates last saw, shared by all of them: one slot, so that hundreds of
+ * sequence rules do not each keep a document alive (long enough to be promoted out of V8's young
+ * generation) until their next event.
+ */
+const lastSeen: { event: EventRecord | undefined; epoch: number } = { event: undefined, epoch: 0 };
+
+/**
  * A predicate that remembers its answer for the last event it was asked about (events are not changed
- * while a query runs, so the answer stands): one object asked twice in a row evaluates once.
+ * while a query runs, so the answer stands): one object asked twice in a row evaluates once. Another
+ * event in between, asked of any such predicate, makes it evaluate again.
  */
 function lastAnswer(test: (event: EventRecord) => boolean): (event: EventRecord) => boolean {
-  let last: EventRecord | undefined;
+  let epoch = -1;
   let answer = false;
   return (event) => {
-    if (event !== last) {
+    if (event !== lastSeen.event) {
+      lastSeen.event = event;
+      lastSeen.epoch++;
+    }
+    if (epoch !== lastSeen.epoch) {
       answer = test(event);
-      last = event;
+      epoch = lastSeen.epoch;
     }
     return answer;
   };

@@ -88,6 +88,7 @@ interface OutputEntry {
 }
 
 const SWEEP_EVERY = 4096;
+const EMPTY_DOC: JsonObject = {};
 
 /** The empty result, shared (callers only read results). */
 const NO_HITS: SequenceHit[] = [];
@@ -119,7 +120,7 @@ export class SequenceMatcher {
   /** Per distinct stage plan: whether the current event matches it, and its join keys once read. */
   private readonly matched: boolean[];
   private readonly keyCache: (JoinKey[] | undefined)[];
-  private doc: JsonObject = {};
+  private doc: JsonObject = EMPTY_DOC;
 
   constructor(private readonly plan: SequencePlan) {
     this.stages = plan.stages;
@@ -180,6 +181,9 @@ export class SequenceMatcher {
     for (const seq of completed) this.complete(seq);
     if (this.waitingCount > 0) this.expireWaiting(time);
     if (sweepDue) this.sweep(time);
+    // Nothing of this event stays referenced from the matcher but what pending sequences hold.
+    this.doc = EMPTY_DOC;
+    for (let u = 0; u < keyCache.length; u++) keyCache[u] = undefined;
     this.checkLimit();
     return this.output.length === 0 ? NO_HITS : this.drain(false);
   }

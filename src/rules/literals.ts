@@ -247,9 +247,20 @@ export function kqlTextNeed(query: KqlQuery, schema: Schema): TextNeed | undefin
   return new NeedBuilder(schema).kql(query);
 }
 
+/**
+ * Which document the folded values are for: one slot shared by every field, so the fields hold no
+ * document of their own. (Each field keeping the last document it read kept documents of rarely read
+ * fields alive across young-generation collections, which then promoted them.)
+ */
+class CurrentDocument {
+  doc: JsonObject | undefined;
+  /** Bumped whenever `doc` changes: a field's values are current when read in this epoch. */
+  epoch = 0;
+}
+
 /** One field's values for the current document, folded: read once per document, shared by every check. */
 class FoldedField {
-  private doc: JsonObject | undefined;
+  private epoch = -1;
   /**
    * The folded string values: the first `count` entries. The array is overwritten, never emptied: setting
    * `length = 0` drops its backing store, and re-growing it per document was most of a hunt's allocation.
@@ -263,10 +274,18 @@ class FoldedField {
     else this.other = true;
     return false;
   };
-  constructor(private readonly tester: FieldTester) {}
+  constructor(
+    private readonly tester: FieldTester,
+    private readonly current: CurrentDocument,
+  ) {}
   read(doc: JsonObject): this {
-    if (doc !== this.doc) {
-      this.doc = doc;
+    const current = this.current;
+    if (doc !== current.doc) {
+      current.doc = doc;
+      current.epoch++;
+    }
+    if (this.epoch !== current.epoch) {
+      this.epoch = current.epoch;
       // A document with many values must not keep them alive afterwards.
       if (this.strings.length > MAX_KEPT_VALUES) this.strings.length = 0;
       this.count = 0;
@@ -283,9 +302,10 @@ const MAX_KEPT_VALUES = 64;
 /** The folded values of every field some check reads, cached per document. */
 export class FoldedValues {
   private readonly fields = new Map<string, FoldedField>();
+  private readonly current = new CurrentDocument();
   field(path: string): FoldedField {
     let f = this.fields.get(path);
-    if (!f) this.fields.set(path, (f = new FoldedField(compileFieldTester(path))));
+    if (!f) this.fields.set(path, (f = new FoldedField(compileFieldTester(path), this.current)));
     return f;
   }
 }
