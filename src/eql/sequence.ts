@@ -477,27 +477,18 @@ export class SequenceMatcher {
  * holds tens of thousands). The document is parsed again only if the sequence is reported.
  */
 class HeldEvent implements EventRecord {
-  /**
-   * The line's UTF-8 bytes, outside V8's heap: a held string would be copied by every young-generation
-   * collection it survives and then promoted, and partial sequences often live that long. A string that is
-   * not well-formed UTF-16 (which UTF-8 cannot carry) is kept as it is.
-   */
-  private readonly text: Buffer | string;
+  readonly raw: string;
   readonly index: string;
   readonly id: string;
   readonly provenance: Provenance;
   readonly seq: number;
   private parsed: JsonObject | undefined;
   constructor(event: EventRecord) {
-    const raw = event.raw;
-    this.text = isWellFormed(raw) ? Buffer.from(raw, "utf8") : raw;
+    this.raw = event.raw;
     this.index = event.index;
     this.id = event.id;
     this.provenance = event.provenance;
     this.seq = event.seq;
-  }
-  get raw(): string {
-    return typeof this.text === "string" ? this.text : this.text.toString("utf8");
   }
   get source(): JsonObject {
     if (this.parsed === undefined) this.parsed = parseJsonLossless(this.raw) as JsonObject;
@@ -506,11 +497,6 @@ class HeldEvent implements EventRecord {
   toJSON(): EventRecord {
     return plainEventRecord(this);
   }
-}
-
-/** `String.prototype.isWellFormed` (ES2024: in Node 20, not in the ES2023 library this project builds with). */
-function isWellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /**
