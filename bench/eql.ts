@@ -16,6 +16,7 @@ import { createInterface } from "node:readline";
 import { compileEql } from "../src/eql/index.js";
 import { type EventRecord, readEvents, readInTimeOrder } from "../src/events/index.js";
 import type { QueryRun } from "../src/query/index.js";
+import { HitCounter } from "./counter.js";
 
 /** Hunt 1 of the 3CX pack, the shape of most single-event rules: a category, a `:` and an `==`. */
 export const FILTER_QUERY =
@@ -37,20 +38,9 @@ export async function eqlFilter(
   file: string,
   args: Record<string, unknown>,
 ): Promise<{ events: number; hits: number }> {
-  const query = compileEql(queryArg(args, FILTER_QUERY));
-  const run = query.start();
-  const stream = readEvents([file], {});
-  let events = 0;
-  let hits = 0;
-  for await (const batch of stream) {
-    events += batch.length;
-    for (let i = 0; i < batch.length; i++) {
-      const h = run.push(batch[i]);
-      if (h) hits += h.length;
-    }
-  }
-  hits += run.finish().length;
-  return { events, hits };
+  const counter = new HitCounter(compileEql(queryArg(args, FILTER_QUERY)).start());
+  for await (const batch of readEvents([file], {})) counter.push(batch);
+  return counter.finish();
 }
 
 /** The 3-stage sequence over the whole file in time order (as `quarry query` reads it). */
@@ -59,21 +49,8 @@ export async function eqlSequence3(
   args: Record<string, unknown>,
 ): Promise<{ events: number; hits: number }> {
   const query = compileEql(queryArg(args, SEQUENCE_QUERY));
-  class Counter {
-    readonly run: QueryRun = query.start();
-    events = 0;
-    hits = 0;
-    push(batch: readonly EventRecord[]): void {
-      this.events += batch.length;
-      for (let i = 0; i < batch.length; i++) {
-        const h = this.run.push(batch[i]);
-        if (h) this.hits += h.length;
-      }
-    }
-  }
-  const { consumer } = await readInTimeOrder([file], {}, {}, () => new Counter());
-  consumer.hits += consumer.run.finish().length;
-  return { events: consumer.events, hits: consumer.hits };
+  const { consumer } = await readInTimeOrder([file], {}, {}, () => new HitCounter(query.start()));
+  return consumer.finish();
 }
 
 // ---------------------------------------------------------------------------------------------------

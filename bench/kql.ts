@@ -11,6 +11,7 @@ import { readEvents } from "../src/events/index.js";
 import type { JsonObject } from "../src/events/types.js";
 import { compileKql } from "../src/kql/index.js";
 import { ecsSchema, layeredSchema, parseMapping } from "../src/schema/index.js";
+import { HitCounter } from "./counter.js";
 
 /** The 3CX hunt shape: two exact keyword clauses. */
 export const FILTER_QUERY =
@@ -84,19 +85,9 @@ export async function sampleHashes(
 }
 
 async function runQuery(file: string, query: string): Promise<{ events: number; hits: number }> {
-  const compiled = compileKql(query);
-  const run = compiled.start();
-  let events = 0;
-  let hits = 0;
-  for await (const batch of readEvents([file], { timestamps: "ignore" })) {
-    events += batch.length;
-    for (const event of batch) {
-      const out = run.push(event);
-      if (out) hits += out.length;
-    }
-  }
-  hits += run.finish().length;
-  return { events, hits };
+  const counter = new HitCounter(compileKql(query).start());
+  for await (const batch of readEvents([file], { timestamps: "ignore" })) counter.push(batch);
+  return counter.finish();
 }
 
 /** Bench row: the 3CX filter (or `args.query`) over the whole file. */

@@ -1,11 +1,12 @@
 /** The bench rows: each reads the dataset once and reports events (and hits where it searches). */
 import { compileEql } from "../src/eql/index.js";
-import { type EventRecord, readEvents, readInTimeOrder } from "../src/events/index.js";
+import { readEvents, readInTimeOrder } from "../src/events/index.js";
 import { compileKql } from "../src/kql/index.js";
 import { type QuerySpec, readerFor, runHuntParallel } from "../src/parallel/index.js";
-import type { CompiledQuery, QueryRun } from "../src/query/index.js";
+import type { CompiledQuery } from "../src/query/index.js";
 import { Hunt, huntOptionsFor, loadRuleSet } from "../src/rules/index.js";
 import { ecsSchema } from "../src/schema/index.js";
+import { HitCounter } from "./counter.js";
 import { eqlFilter, eqlSequence3 } from "./eql.js";
 import { huntCorpus, huntPack3cx } from "./hunt.js";
 import { kqlFilter, kqlHashSweep } from "./kql.js";
@@ -47,7 +48,7 @@ async function query(file: string, args: Record<string, unknown>): Promise<{ eve
     for await (const batch of stream) counter.push(batch);
     events = stream.summary.events + stream.summary.prefiltered;
   }
-  return { events, hits: counter.hits + counter.run.finish().length };
+  return { events, hits: counter.finish().hits };
 }
 
 /**
@@ -71,17 +72,6 @@ async function hunt(file: string, args: Record<string, unknown>): Promise<{ even
     { threads, prefilter },
   );
   return { events: run.summary.events + run.summary.prefiltered, hits: run.result.alerts.length };
-}
-
-class HitCounter {
-  hits = 0;
-  constructor(readonly run: QueryRun) {}
-  push(batch: readonly EventRecord[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const h = this.run.push(batch[i]);
-      if (h) this.hits += h.length;
-    }
-  }
 }
 
 export const rows: Record<string, Row> = {
