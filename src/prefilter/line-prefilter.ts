@@ -52,9 +52,9 @@ function hazardFinders(needles: readonly Needle[]): Finder[] {
 /**
  * The `\uXXXX` escapes that could stand for a character of these needles. Needles of ASCII bytes can only
  * be hidden by escapes of ASCII characters (`\u00..`) and, for a case-insensitive `k` or `i`, of the two
- * characters whose lower case is that letter (KELVIN SIGN `\u212a`, U+0130 `\u0130`): searching for those
- * prefixes instead of every `\u` keeps Windows paths (`C:\\Users`, where `\\u` starts no escape but the
- * native search stops at each) from costing a call per path.
+ * characters whose lower case is that letter (KELVIN SIGN `\u212a`, U+0130 `\u0130`). Other escapes (of
+ * Cyrillic, Chinese, emoji: exports that escape every non-ASCII character have them on most lines) then no
+ * longer keep a line. The search still stops at every `\u` (one native search; the prefix is checked after).
  */
 function unicodeEscapes(needles: readonly Needle[], ciK: boolean, ciI: boolean): Finder {
   if (!needles.every((n) => n.bytes.every((b) => b < 0x80))) return new EscapeFinder("u");
