@@ -271,7 +271,24 @@ export class RuleIndex {
     const field = (path: string): RoutedField => {
       let f = byPath.get(path);
       if (!f) {
-        f = { path, tester: compileFieldTester(path), numericKeys: false, maxKeyLength: 0, epoch: -1 };
+        // Every property from the start: fields built with different properties would have different
+        // shapes, and `route` reading them would go through polymorphic property lookups.
+        f = {
+          path,
+          tester: compileFieldTester(path),
+          numericKeys: false,
+          maxKeyLength: 0,
+          absent: undefined,
+          present: undefined,
+          values: undefined,
+          words: undefined,
+          anyPresent: undefined,
+          anyValues: undefined,
+          mask: undefined,
+          maskWords: undefined,
+          epoch: -1,
+          visit: undefined,
+        };
         byPath.set(path, f);
         this.fields.push(f);
       }
