@@ -571,7 +571,7 @@ export class HuntPass {
   private readonly profile: boolean;
   min: Timestamp | undefined;
   max: Timestamp | undefined;
-  /** The current event's candidate rules (compiled indexes): the first `candidateCount` entries. */
+  /** The current event's candidate rules (compiled indexes): `pushEvent` uses as many as dispatch wrote. */
   private readonly candidates: Int32Array;
   private readonly iocRules: CompiledRule[];
   /** Time of the event being dispatched (its `@timestamp`, or the configured field). */
