@@ -5,7 +5,10 @@
  * needle of each `some`) and for the hazards that could hide one of them: a `\u` escape of a character a
  * needle could hold, a `\/` escape
  * when a needle holds `/`, and the UTF-8 bytes of the two non-ASCII characters whose lower case is ASCII
- * (KELVIN SIGN for `k`, U+0130 for `i`) when a case-insensitive needle holds that letter. It is stateless:
+ * (KELVIN SIGN for `k`, U+0130 for `i`) when a case-insensitive needle holds that letter. When needles
+ * and hazards together are few, one SIMD pass (Teddy, src/prefilter/teddy.ts) finds them all, the
+ * hazards as plain needles (an escaped backslash before them only costs a `line()` check); otherwise the
+ * needles are one JavaScript search and the hazards native ones. It is stateless:
  * the hazards are searched only before the first needle found, so the calls over one block scan each byte
  * a bounded number of times.
  *
@@ -21,6 +24,7 @@ import {
   someOf,
 } from "./requirement.js";
 import { EscapeFinder, ExactFinder, type Finder, finderFor } from "./search.js";
+import { teddyFinder } from "./teddy.js";
 
 /** What a line of NDJSON must hold for a query to need it, tested on raw bytes. */
 export interface LinePrefilter {
@@ -38,6 +42,32 @@ export interface LinePrefilter {
 const KELVIN_UTF8 = Uint8Array.of(0xe2, 0x84, 0xaa);
 const CAPITAL_I_DOT_UTF8 = Uint8Array.of(0xc4, 0xb0);
 const SLASH = 0x2f;
+
+/**
+ * The hazards of these needles as needles of their own, for a search that takes them in the same pass
+ * (without hazardFinders' check that an even number of backslashes precede an escape).
+ */
+function hazardNeedles(needles: readonly Needle[]): Needle[] {
+  const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
+  const exact = (bytes: Uint8Array): Needle => ({
+    bytes,
+    caseInsensitive: false,
+    common: false,
+    text: Buffer.from(bytes).toString("latin1"),
+  });
+  const text = (s: string) => exact(Buffer.from(s, "latin1"));
+  const out: Needle[] = [];
+  if (!needles.every((n) => n.bytes.every((b) => b < 0x80))) out.push(text("\\u"));
+  else {
+    out.push(text("\\u00"));
+    if (ciLetter("k")) out.push(text("\\u212"));
+    if (ciLetter("i")) out.push(text("\\u013"));
+  }
+  if (needles.some((n) => n.bytes.includes(SLASH))) out.push(text("\\/"));
+  if (ciLetter("k")) out.push(exact(KELVIN_UTF8));
+  if (ciLetter("i")) out.push(exact(CAPITAL_I_DOT_UTF8));
+  return out;
+}
 
 /** The hazard searches that could hide one of these needles. */
 function hazardFinders(needles: readonly Needle[]): Finder[] {
@@ -66,6 +96,15 @@ function unicodeEscapes(needles: readonly Needle[], ciK: boolean, ciI: boolean):
 
 type LineTest = (buf: Buffer, start: number, end: number) => boolean;
 
+/**
+ * Whether the string that just closed at `at` is an object key: a `:` follows, after JSON whitespace.
+ * (In valid JSON only a key is followed by `:`; a line that is not valid JSON is not an event either.)
+ */
+function keyFollows(buf: Buffer, at: number, end: number): boolean {
+  while (at < end && (buf[at] === 0x20 || buf[at] === 0x09 || buf[at] === 0x0d || buf[at] === 0x0a)) at++;
+  return at < end && buf[at] === 0x3a;
+}
+
 /** The formula as a closure over one line's bytes (`some` of several needles is one search). */
 function compileTest(r: Requirement): LineTest {
   switch (r.kind) {
@@ -73,7 +112,16 @@ function compileTest(r: Requirement): LineTest {
       return () => true;
     case "needle": {
       const f = finderFor([r.needle]);
-      return (buf, start, end) => f.find(buf, start, end) >= 0;
+      if (!r.needle.closesValue) return (buf, start, end) => f.find(buf, start, end) >= 0;
+      const length = r.needle.bytes.length;
+      return (buf, start, end) => {
+        for (let from = start; ; ) {
+          const at = f.find(buf, from, end);
+          if (at < 0) return false;
+          if (!keyFollows(buf, at + length, end)) return true;
+          from = at + 1;
+        }
+      };
     }
     case "all": {
       const parts = r.parts.map(compileTest);
@@ -112,8 +160,9 @@ export class RequirementPrefilter implements LinePrefilter {
   constructor(readonly requirement: Requirement) {
     const cover = coverOf(requirement);
     if (!cover) throw new Error("a prefilter needs a requirement");
-    this.cover = finderFor(cover);
-    this.coverHazards = hazardFinders(cover);
+    const simd = teddyFinder([...cover, ...hazardNeedles(cover)]);
+    this.cover = simd ?? finderFor(cover);
+    this.coverHazards = simd ? [] : hazardFinders(cover);
     this.lineHazards = hazardFinders(needlesOf(requirement));
     this.test = compileTest(requirement);
     const searched =

@@ -17,6 +17,12 @@ export interface Needle {
   readonly caseInsensitive: boolean;
   /** From a low-cardinality field (event category, type, os...): likely on many lines, a poor search. */
   readonly common: boolean;
+  /**
+   * The last byte is the closing quote of a string value (the text is where the value ends). Such an
+   * occurrence followed by `:` is an object key, which no value comparison can need: `"process"` is the
+   * value of `event.category` on process events and a key on nearly every other event.
+   */
+  readonly closesValue?: boolean;
   /** The needle as text (latin1 view of the bytes), for descriptions and deduplication. */
   readonly text: string;
 }
@@ -175,6 +181,7 @@ function makeNeedle(run: string, ci: boolean, open: boolean, close: boolean, com
     bytes,
     caseInsensitive: ci && /[a-z]/.test(run.toLowerCase()),
     common,
+    closesValue: close,
     text: Buffer.from(bytes).toString("latin1"),
   };
 }

@@ -12,6 +12,7 @@ import {
   NeedleAutomaton,
   NeedleSetFinder,
 } from "../../src/prefilter/search.js";
+import { MAX_TEDDY_NEEDLES, teddyFinder } from "../../src/prefilter/teddy.js";
 import fc from "../fc.js";
 
 function needle(text: string, caseInsensitive: boolean): Needle {
@@ -283,4 +284,65 @@ test("EscapeFinder: the earliest `\\<c><tail>` opening an escape, as a naive sca
     ),
     { numRuns: 3000 },
   );
+});
+
+/** Teddy for these needles: the test fails if it declines them (up to 24 needles, no control bytes). */
+function teddy(needles: Needle[]): Finder {
+  const f = teddyFinder(needles);
+  assert.ok(f, `Teddy declined ${needles.length} needles`);
+  return f;
+}
+
+const printable = fc.constantFrom(...ALPHABET.filter((c) => c !== "\n"));
+const teddyNeedleArb = fc.record({ text: wordArb(1, 40, printable), ci: fc.boolean() });
+
+test("Teddy (SIMD): as a naive scan (1-8 needles, one per bucket; 9-24 sharing buckets)", () => {
+  check(teddy, caseArb(fc.array(teddyNeedleArb, { minLength: 1, maxLength: 8 })), 500);
+  check(teddy, caseArb(fc.array(teddyNeedleArb, { minLength: 9, maxLength: MAX_TEDDY_NEEDLES })), 200);
+  assert.equal(teddyFinder([needle("a\nb", false)]), undefined, "control bytes are declined");
+  assert.equal(
+    teddyFinder(Array.from({ length: MAX_TEDDY_NEEDLES + 1 }, (_, i) => needle(`n${i}`, false))),
+    undefined,
+  );
+});
+
+test("Teddy: hits at chunk edges, needles straddling a chunk's end, 1- and 2-byte needles", () => {
+  const filler = Buffer.alloc(200_000, "x.y-");
+  const sets = [
+    [needle("raw.githubusercontent.com", true), needle("\\u00", false), needle("\xc4\xb0", false)],
+    [needle("Q", false), needle("zz", true)],
+  ];
+  for (const ns of sets) {
+    const f = teddy(ns);
+    const planted = ns[0].caseInsensitive ? "RAW.GitHubUserContent.com" : ns[0].text;
+    for (const at of [0, 1, 15, 16, 4080, 4095, 4096, 4100, 12_287, 12_290, 28_670, 150_000, 199_975]) {
+      const buf = Buffer.from(filler);
+      buf.write(planted, Math.min(at, buf.length - planted.length), "latin1");
+      for (const from of [0, 3, Math.max(0, at - 1), at + 1])
+        assert.equal(
+          f.find(buf, from, buf.length),
+          naive(ns, buf, from, buf.length),
+          `at ${at} from ${from}`,
+        );
+      assert.equal(
+        f.find(buf, 0, Math.min(buf.length, at + 2)),
+        naive(ns, buf, 0, Math.min(buf.length, at + 2)),
+      );
+    }
+  }
+});
+
+test("Teddy: verification is budgeted; past the budget an automaton finishes, with the same answers", () => {
+  const n = 1 << 16;
+  // Every position starts like each needle and fails only at its last byte.
+  const needles = Array.from({ length: MAX_TEDDY_NEEDLES }, (_, i) =>
+    needle(`${"a".repeat(30 + (i % 9))}${String.fromCharCode(0x62 + i)}`, i % 2 === 0),
+  );
+  const f = teddy(needles);
+  const run = Buffer.alloc(n, "a");
+  assert.equal(f.find(run, 0, n), -1);
+  assert.ok((f as unknown as { fallback?: unknown }).fallback, "the budget ran out on this input");
+  const late = Buffer.concat([run, Buffer.from(needles[5].text, "latin1"), run]);
+  assert.equal(f.find(late, 0, late.length), naive(needles, late, 0, late.length));
+  assert.equal(f.find(late, 17, late.length), n);
 });

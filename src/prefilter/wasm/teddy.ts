@@ -1,0 +1,100 @@
+// AssemblyScript, compiled to dist/src/prefilter/teddy.wasm by scripts/build-wasm.mjs (not by tsc).
+//
+// Teddy (Hyperscan's SIMD literal matcher, as ripgrep also uses it): the needles are spread over up to 8
+// buckets; for each of the first three bytes of a needle, two 16-byte tables map a byte's low and high
+// nibble to the buckets whose needles may hold that byte there. Sixteen window starts are tested at once
+// with two table lookups (i8x16.swizzle) per fingerprint byte, with no dependency from one block of
+// sixteen to the next (the scalar jump loop it replaces waits on a table load per jump). A lane whose
+// bucket bits survive all three bytes is a candidate, verified byte by byte against its bucket's needles.
+//
+// The caller (src/prefilter/teddy.ts) owns the layout below: it writes the tables and needles once, and
+// copies each range to search to DATA, followed by zero bytes (no needle holds a byte below 0x20, so
+// zeros never pass the tables).
+
+/** Fingerprint tables: byte j of a needle (j = 0, 1, 2) at 32 * j, low-nibble table then high. */
+const MASKS: usize = 0;
+/** One block of candidate bucket bits, stored to read its lanes. */
+const SCRATCH: usize = 96;
+/** Per bucket (8): index of its first needle in LIST and the count, two u32. */
+const BUCKETS: usize = 128;
+/** Per needle (up to 64): offset of its bytes, length, 1 when ASCII-case-insensitive; three u32. */
+const NEEDLES: usize = 256;
+/** Needle ids, bucket after bucket (u32). */
+const LIST: usize = 1024;
+/** The searched bytes start here; needle bytes live between LIST's end and DATA. */
+export const DATA: usize = 65536;
+
+/** After a search gave up (-2): every window start before this one (relative to DATA) is settled. */
+export let settled: i32 = 0;
+
+/**
+ * The earliest start s in [from, startsEnd) of a needle lying wholly in DATA[s, end), -1 when none, or
+ * -2 when verification compared more than 4 bytes per byte advanced plus `slack` (then `settled` says
+ * how far the search got; the caller finishes with a linear-time automaton).
+ */
+export function find(from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
+  const lo0 = v128.load(MASKS);
+  const hi0 = v128.load(MASKS, 16);
+  const lo1 = v128.load(MASKS, 32);
+  const hi1 = v128.load(MASKS, 48);
+  const lo2 = v128.load(MASKS, 64);
+  const hi2 = v128.load(MASKS, 80);
+  const nibble = i8x16.splat(0x0f);
+  let verified: i32 = 0;
+  for (let p = from; p < startsEnd; p += 16) {
+    const at = DATA + <usize>p;
+    const a = v128.load(at);
+    const b = v128.load(at, 1);
+    const c = v128.load(at, 2);
+    const r = v128.and(
+      v128.and(
+        v128.and(i8x16.swizzle(lo0, v128.and(a, nibble)), i8x16.swizzle(hi0, i8x16.shr_u(a, 4))),
+        v128.and(i8x16.swizzle(lo1, v128.and(b, nibble)), i8x16.swizzle(hi1, i8x16.shr_u(b, 4))),
+      ),
+      v128.and(i8x16.swizzle(lo2, v128.and(c, nibble)), i8x16.swizzle(hi2, i8x16.shr_u(c, 4))),
+    );
+    if (!v128.any_true(r)) continue;
+    v128.store(SCRATCH, r);
+    let lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
+    while (lanes !== 0) {
+      const lane = ctz<i32>(lanes);
+      lanes &= lanes - 1;
+      const s = p + lane;
+      if (s >= startsEnd) return -1;
+      let bits = <i32>load<u8>(SCRATCH + <usize>lane);
+      while (bits !== 0) {
+        const k = ctz<i32>(bits);
+        bits &= bits - 1;
+        const first = load<u32>(BUCKETS + <usize>(k * 8));
+        const count = load<u32>(BUCKETS + <usize>(k * 8 + 4));
+        for (let j: u32 = 0; j < count; j++) {
+          const id = load<u32>(LIST + <usize>((first + j) * 4));
+          const entry = NEEDLES + <usize>(id * 12);
+          const offset = <usize>load<u32>(entry);
+          const len = <i32>load<u32>(entry, 4);
+          const caseInsensitive = load<u32>(entry, 8) !== 0;
+          if (s + len > end) continue;
+          const text = DATA + <usize>s;
+          let i = 0;
+          if (caseInsensitive) {
+            while (i < len) {
+              let x = <u32>load<u8>(text + <usize>i);
+              if (x - 0x41 < 26) x |= 0x20;
+              if (x !== <u32>load<u8>(offset + <usize>i)) break;
+              i++;
+            }
+          } else {
+            while (i < len && load<u8>(text + <usize>i) === load<u8>(offset + <usize>i)) i++;
+          }
+          if (i === len) return s;
+          verified += i + 1;
+        }
+      }
+      if (verified > 4 * (s - from) + slack) {
+        settled = s + 1;
+        return -2;
+      }
+    }
+  }
+  return -1;
+}
