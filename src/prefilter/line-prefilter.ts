@@ -69,6 +69,64 @@ function hazardNeedles(needles: readonly Needle[]): Needle[] {
   return out;
 }
 
+/** Chunks of several block searches: the first covers a few lines, then each doubles. */
+const FIRST_CHUNK = 16 * 1024;
+const MAX_CHUNK = 1 << 20;
+/**
+ * Needles from this length on jump far in the Wu-Manber pass (file hashes: 32 to 64 bytes); shorter ones
+ * in the same set would cut every jump to their length.
+ */
+const LONG_NEEDLE = 32;
+
+/**
+ * The block searches for a cover: one SIMD pass over needles and hazards when Teddy takes them all;
+ * else, for a big set, the long needles in a Wu-Manber pass and the short ones with the hazards in Teddy
+ * (the 3CX pack: 106 hashes, 33 names and domains); else a Wu-Manber pass and the native hazard searches.
+ */
+function blockSearches(allOfCover: readonly Needle[]): Finder[] {
+  const cover = withoutContaining(allOfCover);
+  const hazards = hazardNeedles(cover);
+  const simd = teddyFinder([...cover, ...hazards]);
+  if (simd) return [simd];
+  const long = cover.filter((n) => n.bytes.length >= LONG_NEEDLE);
+  const short = cover.filter((n) => n.bytes.length < LONG_NEEDLE);
+  if (long.length > 0 && short.length > 0) {
+    const shortSimd = teddyFinder([...short, ...hazards]);
+    if (shortSimd) return [shortSimd, finderFor(long)];
+  }
+  return [finderFor(cover), ...hazardFinders(cover)];
+}
+
+/** Sets up to this size drop the needles that contain another (a quadratic check). */
+const MAX_SUBSUMED = 512;
+
+/**
+ * The needles without those holding another needle of the set (in the same or a case-insensitive
+ * sense): wherever `"akamaicontainer.com"` occurs, `akamaicontainer.com` does, on the same line, so a
+ * block search needs only the latter. Fewer needles fit Teddy and spare the jump tables.
+ */
+function withoutContaining(needles: readonly Needle[]): readonly Needle[] {
+  if (needles.length < 2 || needles.length > MAX_SUBSUMED) return needles;
+  const folded = needles.map((n) => n.text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()));
+  const within = (outer: number, inner: number): boolean => {
+    const a = needles[outer];
+    const b = needles[inner];
+    if (b.bytes.length > a.bytes.length) return false;
+    if (b.caseInsensitive) return folded[outer].includes(b.text);
+    return !a.caseInsensitive && a.text.includes(b.text);
+  };
+  return needles.filter(
+    (_, i) =>
+      !needles.some(
+        (other, j) =>
+          j !== i &&
+          within(i, j) &&
+          // Of two needles that hold each other (equal), keep the first.
+          (other.bytes.length < needles[i].bytes.length || !within(j, i) || j < i),
+      ),
+  );
+}
+
 /** The hazard searches that could hide one of these needles. */
 function hazardFinders(needles: readonly Needle[]): Finder[] {
   const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
@@ -152,17 +210,18 @@ function compileTest(r: Requirement): LineTest {
 /** A prefilter keeping the lines that may satisfy `requirement`. */
 export class RequirementPrefilter implements LinePrefilter {
   readonly description: string;
-  private readonly cover: Finder;
-  private readonly coverHazards: readonly Finder[];
+  /** The block searches: the cover's needles and hazards, in one or several passes. */
+  private readonly searches: readonly Finder[];
+  /** The longest needle or hazard of the searches (a hit starting in a chunk may end past it). */
+  private readonly longest: number;
   private readonly lineHazards: readonly Finder[];
   private readonly test: LineTest;
 
   constructor(readonly requirement: Requirement) {
     const cover = coverOf(requirement);
     if (!cover) throw new Error("a prefilter needs a requirement");
-    const simd = teddyFinder([...cover, ...hazardNeedles(cover)]);
-    this.cover = simd ?? finderFor(cover);
-    this.coverHazards = simd ? [] : hazardFinders(cover);
+    this.searches = blockSearches(cover);
+    this.longest = Math.max(8, ...cover.map((n) => n.bytes.length));
     this.lineHazards = hazardFinders(needlesOf(requirement));
     this.test = compileTest(requirement);
     const searched =
@@ -174,17 +233,28 @@ export class RequirementPrefilter implements LinePrefilter {
   }
 
   next(buf: Buffer, from: number, end: number): number {
-    let best = this.cover.find(buf, from, end);
-    let limit = best < 0 ? end : best;
-    for (const h of this.coverHazards) {
-      // A hazard only matters before the first needle: search no further than that.
-      const at = h.find(buf, from, limit);
-      if (at >= 0) {
-        best = at;
-        limit = at;
+    const searches = this.searches;
+    if (searches.length === 1) return searches[0].find(buf, from, end);
+    // Several passes go chunk by chunk, so that a rare needle's pass does not scan to the block's end on
+    // every call while another pass hits at every few lines (the reader calls once per candidate line).
+    let chunk = FIRST_CHUNK;
+    for (let lo = from; lo < end; ) {
+      const hi = Math.min(end, lo + chunk);
+      chunk = Math.min(2 * chunk, MAX_CHUNK);
+      let best = -1;
+      let limit = Math.min(end, hi + this.longest);
+      for (const f of searches) {
+        // Past the best hit so far only its own line is left, and `line()` checks all of that line.
+        const at = f.find(buf, lo, limit);
+        if (at >= 0 && at < hi && (best < 0 || at < best)) {
+          best = at;
+          limit = at;
+        }
       }
+      if (best >= 0) return best;
+      lo = hi;
     }
-    return best;
+    return -1;
   }
 
   line(buf: Buffer, start: number, end: number): boolean {

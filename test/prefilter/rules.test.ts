@@ -1,10 +1,16 @@
 /** One test per prefilter rule: what is required, what is not, and the escapes and case traps. */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { compileEql } from "../../src/eql/index.js";
 import { compileKqlAst, parseKql } from "../../src/kql/index.js";
 import type { LinePrefilter } from "../../src/prefilter/index.js";
-import { prefilterForEql, prefilterForKql, unionPrefilters } from "../../src/prefilter/index.js";
+import {
+  prefilterForEql,
+  prefilterForKql,
+  prefilterForLiterals,
+  unionPrefilters,
+} from "../../src/prefilter/index.js";
 import { setSimd } from "../../src/prefilter/teddy.js";
 import { parseMapping, type Schema } from "../../src/schema/index.js";
 import { differential, keptLines } from "./harness.js";
@@ -336,4 +342,51 @@ test("the SIMD search and the JavaScript searches keep the same lines and find t
       assert.ok(b < 0 ? a === -1 || a >= from : a >= from && a <= b, `${q}: from ${from}: ${a} vs ${b}`);
     }
   }
+});
+
+test("many literals: long ones in the jump search, short ones and the hazards in the SIMD pass", () => {
+  const hex = (i: number) => createHash("sha256").update(String(i)).digest("hex");
+  const hashes = Array.from({ length: 80 }, (_, i) => hex(i));
+  const domains = Array.from({ length: 30 }, (_, i) => `c2-${hex(1000 + i).slice(0, 8)}.example`);
+  const texts = [...hashes, ...domains, "3CX Ltd"];
+  const line = (field: string, value: string) => `{"event":{"category":"x"},"${field}":"${value}"}`;
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const k = i % 9;
+    if (k === 0) lines.push(line("dll.hash.sha256", hashes[i % hashes.length].toUpperCase()));
+    else if (k === 1) lines.push(line("dns.question.name", `www.${domains[i % domains.length]}`));
+    else if (k === 2)
+      lines.push(line("dns.question.name", domains[i % domains.length].replace("c2", "c\\u0032")));
+    else if (k === 3) lines.push(line("subject", "3cx LTD"));
+    else if (k === 4) lines.push(line("path", "C:\\\\Users\\\\u0041"));
+    else lines.push(line("dns.question.name", `benign-${hex(i).slice(0, 12)}.example.com`));
+  }
+  setSimd(false);
+  const plain = prefilterForLiterals(texts, { caseInsensitive: true });
+  setSimd(true);
+  const simd = prefilterForLiterals(texts, { caseInsensitive: true });
+  assert.ok(plain && simd);
+  const kept = keptLines(simd, lines);
+  assert.deepEqual(kept, keptLines(plain, lines));
+  // Planted lines are kept (the escaped one too); the escaped backslash before `u0041` and the benign
+  // names are not.
+  assert.deepEqual(
+    kept,
+    lines.map((_, i) => i % 9 <= 3),
+  );
+  // A hit lands on the same line with SIMD on and off, or earlier where the SIMD pass stops at the
+  // escaped backslash before `u0041` (which `line()` then rejects).
+  const block = Buffer.from(`${lines.join("\n")}\n`);
+  const lineOf = (at: number) => (at < 0 ? Number.POSITIVE_INFINITY : block.lastIndexOf(0x0a, at - 1) + 1);
+  let earlier = 0;
+  for (let from = 0; from < block.length; from += 13) {
+    const a = lineOf(simd.next(block, from, block.length));
+    const b = lineOf(plain.next(block, from, block.length));
+    assert.ok(a <= b, `from ${from}`);
+    if (a < b) {
+      earlier++;
+      assert.match(block.toString("latin1", a, block.indexOf(0x0a, a)), /Users\\\\u0041/);
+    }
+  }
+  assert.ok(earlier > 0);
 });
