@@ -99,9 +99,11 @@ function frequencies(sample: Uint8Array): Float64Array {
   );
 }
 
-/** A bucket: needle indexes, and the share of window starts its tables pass. */
+/** A bucket: needle indexes, its tables (nibble masks per fingerprint position), and its pass rate. */
 interface Bucket {
   readonly members: number[];
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
   readonly rate: number;
 }
 
@@ -112,65 +114,92 @@ function fingerprintBytes(n: Needle, j: number): number[] | undefined {
   return n.caseInsensitive && b >= 0x61 && b <= 0x7a ? [b, b ^ 0x20] : [b];
 }
 
+const ANY_NIBBLE = 0xffff;
+
 /**
- * Share of window starts that pass the nibble tables of these needles together, for text of these byte
- * frequencies (bytes taken as independent): at each fingerprint position, the bytes whose low nibble and
- * high nibble both occur there (the tables hold nibbles, so a bucket also passes every mix of its
- * needles' nibbles).
+ * Share of window starts that pass these tables, for text of these byte frequencies (bytes taken as
+ * independent): at each fingerprint position, the bytes whose low nibble and high nibble both occur
+ * there (the tables hold nibbles, so a bucket also passes every mix of its needles' nibbles).
  */
-function passRate(needles: readonly Needle[], members: readonly number[], freq: Float64Array): number {
+function passRate(lo: readonly number[], hi: readonly number[], freq: Float64Array): number {
   let rate = 1;
   for (let j = 0; j < 3; j++) {
-    let lo = 0;
-    let hi = 0;
-    let any = false;
-    for (const i of members) {
-      const bytes = fingerprintBytes(needles[i], j);
-      if (!bytes) {
-        any = true;
-        break;
-      }
-      for (const b of bytes) {
-        lo |= 1 << (b & 15);
-        hi |= 1 << (b >> 4);
-      }
-    }
-    if (any) continue;
+    if (lo[j] === ANY_NIBBLE) continue;
     let passing = 0;
-    for (let b = 0; b < 256; b++) if (lo & (1 << (b & 15)) && hi & (1 << (b >> 4))) passing += freq[b];
+    for (let l = 0; l < 16; l++) {
+      if (!(lo[j] & (1 << l))) continue;
+      for (let h = 0; h < 16; h++) if (hi[j] & (1 << h)) passing += freq[(h << 4) | l];
+    }
     rate *= passing;
   }
   return rate;
 }
 
+function bucketOf(needles: readonly Needle[], i: number, freq: Float64Array): Bucket {
+  const lo = [0, 0, 0];
+  const hi = [0, 0, 0];
+  for (let j = 0; j < 3; j++) {
+    const bytes = fingerprintBytes(needles[i], j);
+    if (!bytes) {
+      lo[j] = ANY_NIBBLE;
+      hi[j] = ANY_NIBBLE;
+      continue;
+    }
+    for (const b of bytes) {
+      lo[j] |= 1 << (b & 15);
+      hi[j] |= 1 << (b >> 4);
+    }
+  }
+  return { members: [i], lo, hi, rate: passRate(lo, hi, freq) };
+}
+
+function merged(a: Bucket, b: Bucket, freq: Float64Array): Bucket {
+  const lo = a.lo.map((m, j) => m | b.lo[j]);
+  const hi = a.hi.map((m, j) => m | b.hi[j]);
+  return { members: [...a.members, ...b.members], lo, hi, rate: passRate(lo, hi, freq) };
+}
+
 /**
  * Needles into at most 8 buckets so that few window starts pass: start from one bucket per needle and
  * merge, again and again, the two buckets whose union adds the least to the pass rate (needles sharing
- * their first bytes end up together, as Hyperscan's Teddy compiler groups them).
+ * their first bytes end up together, as Hyperscan's Teddy compiler groups them). The rate of each
+ * possible union is kept, so a merge only computes the new bucket's unions.
  */
 function groupNeedles(needles: readonly Needle[], freq: Float64Array): Bucket[] {
-  let buckets: Bucket[] = needles.map((_, i) => ({ members: [i], rate: passRate(needles, [i], freq) }));
-  while (buckets.length > BUCKETS) {
-    let bestA = 0;
-    let bestB = 1;
-    let bestMerged: Bucket | undefined;
+  const slots: (Bucket | undefined)[] = needles.map((_, i) => bucketOf(needles, i, freq));
+  const n = slots.length;
+  const union = new Float64Array(n * n);
+  const unionOf = (a: number, b: number) => {
+    union[a * n + b] = merged(slots[a]!, slots[b]!, freq).rate;
+  };
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) unionOf(a, b);
+  for (let live = n; live > BUCKETS; live--) {
+    let bestA = -1;
+    let bestB = -1;
     let bestCost = Number.POSITIVE_INFINITY;
-    for (let a = 0; a < buckets.length; a++)
-      for (let b = a + 1; b < buckets.length; b++) {
-        const members = [...buckets[a].members, ...buckets[b].members];
-        const rate = passRate(needles, members, freq);
-        const cost = rate - buckets[a].rate - buckets[b].rate;
+    for (let a = 0; a < n; a++) {
+      const x = slots[a];
+      if (!x) continue;
+      for (let b = a + 1; b < n; b++) {
+        const y = slots[b];
+        if (!y) continue;
+        const cost = union[a * n + b] - x.rate - y.rate;
         if (cost < bestCost) {
           bestCost = cost;
           bestA = a;
           bestB = b;
-          bestMerged = { members, rate };
         }
       }
-    buckets = buckets.filter((_, k) => k !== bestA && k !== bestB);
-    buckets.push(bestMerged!);
+    }
+    slots[bestA] = merged(slots[bestA]!, slots[bestB]!, freq);
+    slots[bestB] = undefined;
+    for (let k = 0; k < n; k++) {
+      if (k === bestA || !slots[k]) continue;
+      if (k < bestA) unionOf(k, bestA);
+      else unionOf(bestA, k);
+    }
   }
-  return buckets;
+  return slots.filter((b): b is Bucket => b !== undefined);
 }
 
 /** Where DATA starts (the module's constant), checked against the instance on construction. */
