@@ -25,7 +25,7 @@ const FIRST_CHUNK = 4096;
 /** Bytes of the first search that set the byte frequencies the needles are grouped by. */
 const SAMPLE_BYTES = 64 * 1024;
 const MAX_CHUNK = 1 << 20;
-/** Zero bytes after the copied range: the block loads read up to 18 bytes past a window start. */
+/** Zero bytes after the copied range: a block's loads read up to 31 bytes past its first window start. */
 const PAD = 32;
 /** Layout shared with the WebAssembly module. */
 const MASKS = 0;

@@ -46,18 +46,32 @@ export function find(from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
   const hi2 = v128.load(MASKS, 80);
   const nibble = i8x16.splat(0x0f);
   let verified: i32 = 0;
+  // Each block of 16 bytes is loaded once: its bucket bits as fingerprint byte 0, 1 and 2 (m0, m1, m2)
+  // come from one pair of nibble vectors, and a start s passes when byte s passes as byte 0, s + 1 as
+  // byte 1 and s + 2 as byte 2: the next block's m1 and m2, shifted in by one and two lanes.
+  let block = v128.load(DATA + <usize>from);
+  let lo = v128.and(block, nibble);
+  let hi = i8x16.shr_u(block, 4);
+  let m0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
+  let m1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
+  let m2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
   for (let p = from; p < startsEnd; p += 16) {
-    const at = DATA + <usize>p;
-    const a = v128.load(at);
-    const b = v128.load(at, 1);
-    const c = v128.load(at, 2);
+    block = v128.load(DATA + <usize>p, 16);
+    lo = v128.and(block, nibble);
+    hi = i8x16.shr_u(block, 4);
+    const n0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
+    const n1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
+    const n2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
     const r = v128.and(
+      m0,
       v128.and(
-        v128.and(i8x16.swizzle(lo0, v128.and(a, nibble)), i8x16.swizzle(hi0, i8x16.shr_u(a, 4))),
-        v128.and(i8x16.swizzle(lo1, v128.and(b, nibble)), i8x16.swizzle(hi1, i8x16.shr_u(b, 4))),
+        i8x16.shuffle(m1, n1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16),
+        i8x16.shuffle(m2, n2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
       ),
-      v128.and(i8x16.swizzle(lo2, v128.and(c, nibble)), i8x16.swizzle(hi2, i8x16.shr_u(c, 4))),
     );
+    m0 = n0;
+    m1 = n1;
+    m2 = n2;
     if (!v128.any_true(r)) continue;
     v128.store(SCRATCH, r);
     let lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
