@@ -17,8 +17,7 @@ for (const [source, output] of modules) {
     "--noAssert",
     "--enable",
     "simd",
-    "--initialMemory",
-    "40",
+    "--importMemory",
   ]);
   if (error) {
     console.error(stderr.toString());

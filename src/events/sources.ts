@@ -6,6 +6,7 @@ import { createReadStream, type Dirent } from "node:fs";
 import { type FileHandle, lstat, open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createGunzip } from "node:zlib";
+import { BLOCK_BYTES, giveSharedBlock, takeSharedBlock } from "./block-memory.js";
 
 export interface InputSource {
   /** The path as given (or as found under a directory given), or `-` for stdin. */
@@ -142,7 +143,7 @@ export function describeFsError(error: unknown): string {
 
 export const READ_CHUNK_BYTES = 1 << 20;
 /** Block size for plain files read into a reused buffer (4 MiB read about twice as fast as 1 MiB). */
-const PLAIN_READ_BYTES = 4 << 20;
+const PLAIN_READ_BYTES = BLOCK_BYTES;
 
 /**
  * Open a source as byte chunks. The first chunk decides: gzip magic (1f 8b) means the rest goes through
@@ -262,14 +263,19 @@ async function* rangeChunks(
   }
 }
 
-/** Free block buffers of PLAIN_READ_BYTES (per thread): fresh memory costs page faults on every use. */
+/**
+ * Free block buffers of PLAIN_READ_BYTES (per thread): fresh memory costs page faults on every use. Blocks
+ * come first from the memory shared with the prefilter's SIMD search (which then reads them in place).
+ */
 const freeBlocks: Buffer[] = [];
 
 function takeBlock(size: number): Buffer {
-  return (size === PLAIN_READ_BYTES ? freeBlocks.pop() : undefined) ?? Buffer.allocUnsafe(size);
+  if (size !== PLAIN_READ_BYTES) return Buffer.allocUnsafe(size);
+  return takeSharedBlock() ?? freeBlocks.pop() ?? Buffer.allocUnsafe(size);
 }
 
 function giveBlock(buffer: Buffer): void {
+  if (giveSharedBlock(buffer)) return;
   if (buffer.length === PLAIN_READ_BYTES && freeBlocks.length < 4) freeBlocks.push(buffer);
 }
 

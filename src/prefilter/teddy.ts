@@ -4,11 +4,14 @@
  * per step. Where WebAssembly SIMD is missing, `teddyFinder` returns undefined and callers keep the
  * JavaScript searches.
  *
- * WebAssembly reads only its own memory, so each call copies the range it searches into the instance's
- * memory, in chunks that start small and double (a call never copies much past its answer: the reader
- * calls once per candidate line of a block).
+ * WebAssembly reads only its own memory. Each finder's tables live in a region of the memory the reader
+ * reads plain files into (src/events/block-memory.ts), so a block is searched where it lies; any other
+ * buffer is copied into the region in chunks that start small and double (a call never copies much past
+ * its answer: the reader calls once per candidate line of a block). When the shared regions are all
+ * taken, a finder has a memory of its own and always copies.
  */
 import { readFileSync } from "node:fs";
+import { blockMemory, REGION_BYTES, releaseRegion, reserveRegion } from "../events/block-memory.js";
 import type { Needle } from "./requirement.js";
 import { type Finder, NeedleAutomaton } from "./search.js";
 
@@ -25,22 +28,28 @@ const FIRST_CHUNK = 4096;
 /** Bytes of the first search that set the byte frequencies the needles are grouped by. */
 const SAMPLE_BYTES = 64 * 1024;
 const MAX_CHUNK = 1 << 20;
-/** Zero bytes after the copied range: a block's loads read up to 31 bytes past its first window start. */
+/**
+ * Readable bytes needed after a range searched in place (a block's loads run up to 31 bytes past its
+ * first window start); zero bytes after a copied range.
+ */
 const PAD = 32;
-/** Layout shared with the WebAssembly module. */
+/** Layout shared with the WebAssembly module, from the region's start. */
 const MASKS = 0;
 const BUCKET_TABLE = 128;
 const NEEDLE_TABLE = 256;
 const NEEDLE_ENTRY = 20;
 const LIST = 1536;
 const NEEDLE_BYTES = 2048;
+/** Where copied ranges go, from the region's start (the tables and needle bytes lie below). */
+const COPY_AREA = 65536;
 
 interface TeddyExports {
-  readonly memory: WebAssembly.Memory;
-  readonly DATA: WebAssembly.Global;
   readonly settled: WebAssembly.Global;
-  find(from: number, startsEnd: number, end: number, slack: number): number;
+  find(tables: number, from: number, startsEnd: number, end: number, slack: number): number;
 }
+
+/** Shared regions go back when their finder is collected. */
+const regions = new FinalizationRegistry<number>(releaseRegion);
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -75,12 +84,19 @@ export function teddyFinder(
     if (n.bytes.length === 0 || n.bytes.some((b) => b < 0x20)) return undefined;
     total += n.bytes.length;
   }
-  if (NEEDLE_BYTES + total > DATA_START) return undefined;
+  if (NEEDLE_BYTES + total > COPY_AREA) return undefined;
   const rate = groupNeedles(needles, PRINTABLE).reduce((sum, b) => sum + b.rate, 0);
   if (rate > (options.maxCandidateRate ?? MAX_CANDIDATE_RATE)) return undefined;
   const module = teddyModule();
   if (!module) return undefined;
-  return new TeddyFinder(needles, new WebAssembly.Instance(module).exports as unknown as TeddyExports);
+  return new TeddyFinder(needles, module);
+}
+
+/** A finder's WebAssembly instance, its memory and where its region starts there. */
+interface Placement {
+  readonly wasm: TeddyExports;
+  readonly memory: Uint8Array;
+  readonly base: number;
 }
 
 /** Byte frequencies of text modelled as printable ASCII, each byte alike. */
@@ -202,30 +218,41 @@ function groupNeedles(needles: readonly Needle[], freq: Float64Array): Bucket[] 
   return slots.filter((b): b is Bucket => b !== undefined);
 }
 
-/** Where DATA starts (the module's constant), checked against the instance on construction. */
-const DATA_START = 65536;
-
 class TeddyFinder implements Finder {
-  private readonly memory: Uint8Array;
   private readonly shortest: number;
   private readonly longest: number;
   private readonly slack: number;
   private fallback: NeedleAutomaton | undefined;
-  /** Needle indexes per bucket, once the tables are written. */
-  private buckets: readonly (readonly number[])[] | undefined;
+  /**
+   * Made on the first search, not before: a hunt builds prefilters it never searches blocks with (a rule's
+   * own), which would hold the few regions of the shared memory.
+   */
+  private placed: Placement | undefined;
 
   constructor(
     private readonly needles: readonly Needle[],
-    private readonly wasm: TeddyExports,
+    private readonly module: WebAssembly.Module,
   ) {
-    if (wasm.DATA.value !== DATA_START) throw new Error("teddy.wasm layout differs from teddy.ts");
     this.shortest = Math.min(...needles.map((n) => n.bytes.length));
     this.longest = Math.max(...needles.map((n) => n.bytes.length));
     this.slack = 4 * this.longest + 256;
-    const needed = DATA_START + MAX_CHUNK + this.longest + PAD;
-    const have = wasm.memory.buffer.byteLength;
-    if (needed > have) wasm.memory.grow(Math.ceil((needed - have) / 65536));
-    this.memory = new Uint8Array(wasm.memory.buffer);
+    if (COPY_AREA + MAX_CHUNK + this.longest + PAD > REGION_BYTES) throw new Error("Teddy region too small");
+  }
+
+  /** A region of the shared memory (or, when none is free, a memory of its own), its tables written. */
+  private place(sample: Uint8Array): Placement {
+    const shared = blockMemory();
+    const region = shared ? reserveRegion() : undefined;
+    const memory =
+      region !== undefined && shared
+        ? shared
+        : new WebAssembly.Memory({ initial: Math.ceil(REGION_BYTES / 65536) });
+    if (region !== undefined) regions.register(this, region);
+    const wasm = new WebAssembly.Instance(this.module, { env: { memory } })
+      .exports as unknown as TeddyExports;
+    const placed = { wasm, memory: new Uint8Array(memory.buffer), base: region ?? 0 };
+    this.writeTables(placed, sample);
+    return placed;
   }
 
   /**
@@ -233,16 +260,15 @@ class TeddyFinder implements Finder {
    * grouped by the byte frequencies of its first 64 KiB (on the 3CX pack's short needles and a
    * simulated fleet, half the candidates of a grouping for evenly spread bytes).
    */
-  private writeTables(sample: Uint8Array): void {
-    this.buckets = groupNeedles(this.needles, frequencies(sample)).map((b) => b.members);
-    const mem = this.memory;
+  private writeTables({ memory: mem, base }: Placement, sample: Uint8Array): void {
+    const buckets = groupNeedles(this.needles, frequencies(sample)).map((b) => b.members);
     const view = new DataView(mem.buffer);
     let listed = 0;
-    this.buckets.forEach((members, k) => {
+    buckets.forEach((members, k) => {
       const bit = 1 << k;
       for (const i of members) {
         for (let j = 0; j < 3; j++) {
-          const lo = MASKS + 32 * j;
+          const lo = base + MASKS + 32 * j;
           const hi = lo + 16;
           const bytes = fingerprintBytes(this.needles[i], j);
           if (!bytes) {
@@ -258,15 +284,15 @@ class TeddyFinder implements Finder {
             mem[hi + (b >> 4)] |= bit;
           }
         }
-        view.setUint32(LIST + 4 * listed, i, true);
+        view.setUint32(base + LIST + 4 * listed, i, true);
         listed++;
       }
-      view.setUint32(BUCKET_TABLE + 8 * k, listed - members.length, true);
-      view.setUint32(BUCKET_TABLE + 8 * k + 4, members.length, true);
+      view.setUint32(base + BUCKET_TABLE + 8 * k, listed - members.length, true);
+      view.setUint32(base + BUCKET_TABLE + 8 * k + 4, members.length, true);
     });
-    let at = NEEDLE_BYTES;
+    let at = base + NEEDLE_BYTES;
     this.needles.forEach((n, i) => {
-      const entry = NEEDLE_TABLE + NEEDLE_ENTRY * i;
+      const entry = base + NEEDLE_TABLE + NEEDLE_ENTRY * i;
       view.setUint32(entry, at, true);
       view.setUint32(entry + 4, n.bytes.length, true);
       view.setUint32(entry + 8, n.caseInsensitive ? 1 : 0, true);
@@ -288,8 +314,17 @@ class TeddyFinder implements Finder {
   }
 
   find(buf: Uint8Array, from: number, end: number): number {
-    if (!this.buckets) this.writeTables(buf.subarray(from, Math.min(end, from + SAMPLE_BYTES)));
+    this.placed ??= this.place(buf.subarray(from, Math.min(end, from + SAMPLE_BYTES)));
+    const { wasm, memory, base } = this.placed;
     const lastStarts = end - this.shortest + 1; // window starts lie in [from, lastStarts)
+    if (lastStarts <= from) return -1;
+    if (buf.buffer === memory.buffer && buf.byteOffset + end + PAD <= memory.length) {
+      // A read block in the shared memory: searched where it lies.
+      const at = buf.byteOffset;
+      const r = wasm.find(base, at + from, at + lastStarts, at + end, this.slack);
+      return r === -2 ? this.finish(buf, at, end) : r < 0 ? -1 : r - at;
+    }
+    const area = base + COPY_AREA;
     let lo = from;
     let chunk = FIRST_CHUNK;
     while (lo < lastStarts) {
@@ -297,16 +332,22 @@ class TeddyFinder implements Finder {
       chunk = Math.min(chunk * 2, MAX_CHUNK);
       const dataEnd = Math.min(end, hi + this.longest - 1);
       const n = dataEnd - lo;
-      this.memory.set(buf.subarray(lo, dataEnd), DATA_START);
-      this.memory.fill(0, DATA_START + n, DATA_START + n + PAD);
-      const r = this.wasm.find(0, hi - lo, n, this.slack);
-      if (r >= 0) return lo + r;
-      if (r === -2) {
-        this.fallback ??= new NeedleAutomaton(this.needles);
-        return this.fallback.find(buf, lo + (this.wasm.settled.value as number), end);
-      }
+      memory.set(buf.subarray(lo, dataEnd), area);
+      memory.fill(0, area + n, area + n + PAD);
+      const r = wasm.find(base, area, area + hi - lo, area + n, this.slack);
+      if (r >= 0) return r - area + lo;
+      if (r === -2) return this.finish(buf, area - lo, end);
       lo = hi;
     }
     return -1;
+  }
+
+  /**
+   * The rest of a search whose verification budget ran out, by the automaton, from where the search got
+   * to (`settled`, an address; offset 0 of `buf` is at address `origin`).
+   */
+  private finish(buf: Uint8Array, origin: number, end: number): number {
+    this.fallback ??= new NeedleAutomaton(this.needles);
+    return this.fallback.find(buf, (this.placed!.wasm.settled.value as number) - origin, end);
   }
 }

@@ -7,9 +7,10 @@
 // sixteen to the next (the scalar jump loop it replaces waits on a table load per jump). A lane whose
 // bucket bits survive all three bytes is a candidate, verified byte by byte against its bucket's needles.
 //
-// The caller (src/prefilter/teddy.ts) owns the layout below: it writes the tables and needles once, and
-// copies each range to search to DATA, followed by zero bytes (no needle holds a byte below 0x20, so
-// zeros never pass the tables).
+// The caller (src/prefilter/teddy.ts) owns the memory (imported) and the layout of each finder's tables,
+// at offsets from `tables` below. The searched bytes lie anywhere in the memory: in a read block (the
+// reader's blocks are in this memory, see src/events/block-memory.ts) or copied into the finder's region.
+// Loads run up to 31 bytes past `end`; those bytes only add candidates, which verification bounds by `end`.
 
 /** Fingerprint tables: byte j of a needle (j = 0, 1, 2) at 32 * j, low-nibble table then high. */
 const MASKS: usize = 0;
@@ -18,45 +19,45 @@ const SCRATCH: usize = 96;
 /** Per bucket (8): index of its first needle in LIST and the count, two u32. */
 const BUCKETS: usize = 128;
 /**
- * Per needle (up to 64), five u32: offset of its bytes, length, 1 when ASCII-case-insensitive, and for
- * needles of 4 bytes or more its first 4 bytes with the bits to set on the text's 4 bytes before comparing
- * them (the case bit where the needle has a letter and is case-insensitive), a one-load first check.
+ * Per needle (up to 64), five u32: offset of its bytes (from the start of memory), length, 1 when
+ * ASCII-case-insensitive, and for needles of 4 bytes or more its first 4 bytes with the bits to set on
+ * the text's 4 bytes before comparing them (the case bit where the needle has a letter and is
+ * case-insensitive), a one-load first check.
  */
 const NEEDLES: usize = 256;
 const NEEDLE_ENTRY: usize = 20;
 /** Needle ids, bucket after bucket (u32). */
 const LIST: usize = 1536;
-/** The searched bytes start here; needle bytes live between LIST's end and DATA. */
-export const DATA: usize = 65536;
 
-/** After a search gave up (-2): every window start before this one (relative to DATA) is settled. */
+/** After a search gave up (-2): every window start before this address is settled. */
 export let settled: i32 = 0;
 
 /**
- * The earliest start s in [from, startsEnd) of a needle lying wholly in DATA[s, end), -1 when none, or
- * -2 when verification compared more than 4 bytes per byte advanced plus `slack` (then `settled` says
- * how far the search got; the caller finishes with a linear-time automaton).
+ * The earliest start s in [from, startsEnd) of a needle lying wholly in [s, end) (addresses in memory),
+ * -1 when none, or -2 when verification compared more than 4 bytes per byte advanced plus `slack` (then
+ * `settled` says how far the search got; the caller finishes with a linear-time automaton).
  */
-export function find(from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
-  const lo0 = v128.load(MASKS);
-  const hi0 = v128.load(MASKS, 16);
-  const lo1 = v128.load(MASKS, 32);
-  const hi1 = v128.load(MASKS, 48);
-  const lo2 = v128.load(MASKS, 64);
-  const hi2 = v128.load(MASKS, 80);
+export function find(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
+  const lo0 = v128.load(tables + MASKS);
+  const hi0 = v128.load(tables + MASKS, 16);
+  const lo1 = v128.load(tables + MASKS, 32);
+  const hi1 = v128.load(tables + MASKS, 48);
+  const lo2 = v128.load(tables + MASKS, 64);
+  const hi2 = v128.load(tables + MASKS, 80);
+  const scratch = tables + SCRATCH;
   const nibble = i8x16.splat(0x0f);
   let verified: i32 = 0;
   // Each block of 16 bytes is loaded once: its bucket bits as fingerprint byte 0, 1 and 2 (m0, m1, m2)
   // come from one pair of nibble vectors, and a start s passes when byte s passes as byte 0, s + 1 as
   // byte 1 and s + 2 as byte 2: the next block's m1 and m2, shifted in by one and two lanes.
-  let block = v128.load(DATA + <usize>from);
+  let block = v128.load(<usize>from);
   let lo = v128.and(block, nibble);
   let hi = i8x16.shr_u(block, 4);
   let m0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
   let m1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
   let m2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
   for (let p = from; p < startsEnd; p += 16) {
-    block = v128.load(DATA + <usize>p, 16);
+    block = v128.load(<usize>p, 16);
     lo = v128.and(block, nibble);
     hi = i8x16.shr_u(block, 4);
     const n0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
@@ -73,26 +74,26 @@ export function find(from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
     m1 = n1;
     m2 = n2;
     if (!v128.any_true(r)) continue;
-    v128.store(SCRATCH, r);
+    v128.store(scratch, r);
     let lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
     while (lanes !== 0) {
       const lane = ctz<i32>(lanes);
       lanes &= lanes - 1;
       const s = p + lane;
       if (s >= startsEnd) return -1;
-      let bits = <i32>load<u8>(SCRATCH + <usize>lane);
+      let bits = <i32>load<u8>(scratch + <usize>lane);
       while (bits !== 0) {
         const k = ctz<i32>(bits);
         bits &= bits - 1;
-        const first = load<u32>(BUCKETS + <usize>(k * 8));
-        const count = load<u32>(BUCKETS + <usize>(k * 8 + 4));
+        const first = load<u32>(tables + BUCKETS + <usize>(k * 8));
+        const count = load<u32>(tables + BUCKETS + <usize>(k * 8 + 4));
         for (let j: u32 = 0; j < count; j++) {
-          const id = load<u32>(LIST + <usize>((first + j) * 4));
-          const entry = NEEDLES + <usize>id * NEEDLE_ENTRY;
+          const id = load<u32>(tables + LIST + <usize>((first + j) * 4));
+          const entry = tables + NEEDLES + <usize>id * NEEDLE_ENTRY;
           const offset = <usize>load<u32>(entry);
           const len = <i32>load<u32>(entry, 4);
           if (s + len > end) continue;
-          const text = DATA + <usize>s;
+          const text = <usize>s;
           if (len >= 4 && (load<u32>(text) | load<u32>(entry, 16)) !== load<u32>(entry, 12)) {
             verified += 1;
             continue;
