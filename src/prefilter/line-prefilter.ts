@@ -83,18 +83,45 @@ const LONG_NEEDLE = 32;
  * else, for a big set, the long needles in a Wu-Manber pass and the short ones with the hazards in Teddy
  * (the 3CX pack: 106 hashes, 33 names and domains); else a Wu-Manber pass and the native hazard searches.
  */
-function blockSearches(allOfCover: readonly Needle[]): Finder[] {
+function blockSearches(allOfCover: readonly Needle[]): BlockSearch[] {
   const cover = withoutContaining(allOfCover);
   const hazards = hazardNeedles(cover);
-  const simd = teddyFinder([...cover, ...hazards]);
-  if (simd) return [simd];
+  const all = [...cover, ...hazards];
+  const simd = teddyFinder(all);
+  if (simd) return [{ finder: simd, needles: all }];
   const long = cover.filter((n) => n.bytes.length >= LONG_NEEDLE);
   const short = cover.filter((n) => n.bytes.length < LONG_NEEDLE);
   if (long.length > 0 && short.length > 0) {
-    const shortSimd = teddyFinder([...short, ...hazards]);
-    if (shortSimd) return [shortSimd, finderFor(long)];
+    const shortAndHazards = [...short, ...hazards];
+    const shortSimd = teddyFinder(shortAndHazards);
+    if (shortSimd)
+      return [
+        { finder: shortSimd, needles: shortAndHazards },
+        { finder: finderFor(long), needles: long },
+      ];
   }
-  return [finderFor(cover), ...hazardFinders(cover)];
+  return [
+    { finder: finderFor(cover), needles: cover },
+    ...hazardFinders(cover).map((finder) => ({ finder, needles: [] })),
+  ];
+}
+
+/** A block search and the needles its hits' `lastNeedle` indexes. */
+interface BlockSearch {
+  readonly finder: Finder;
+  readonly needles: readonly Needle[];
+}
+
+/** Whether `needle` occurs at `at` (which must leave room for it). */
+function needleAt(buf: Buffer, at: number, needle: Needle): boolean {
+  const b = needle.bytes;
+  if (needle.caseInsensitive) {
+    for (let i = 0; i < b.length; i++) {
+      const c = buf[at + i];
+      if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== b[i]) return false;
+    }
+  } else for (let i = 0; i < b.length; i++) if (buf[at + i] !== b[i]) return false;
+  return true;
 }
 
 /** Sets up to this size drop the needles that contain another (a quadratic check). */
@@ -211,7 +238,15 @@ function compileTest(r: Requirement): LineTest {
 export class RequirementPrefilter implements LinePrefilter {
   readonly description: string;
   /** The block searches: the cover's needles and hazards, in one or several passes. */
-  private readonly searches: readonly Finder[];
+  private readonly searches: readonly BlockSearch[];
+  /** Needles that are whole disjuncts of the requirement: a line holding one needs no other check. */
+  private readonly sufficient: ReadonlySet<Needle>;
+  /**
+   * The last hit `next()` returned and its needle when known: `line()` on that hit's line accepts it at
+   * once if the needle is sufficient and is still there (checked again: the caller may reuse the buffer).
+   */
+  private lastHit = -1;
+  private lastNeedle: Needle | undefined;
   /** The longest needle or hazard of the searches (a hit starting in a chunk may end past it). */
   private readonly longest: number;
   private readonly lineHazards: readonly Finder[];
@@ -221,6 +256,13 @@ export class RequirementPrefilter implements LinePrefilter {
     const cover = coverOf(requirement);
     if (!cover) throw new Error("a prefilter needs a requirement");
     this.searches = blockSearches(cover);
+    this.sufficient = new Set(
+      requirement.kind === "needle"
+        ? [requirement.needle]
+        : requirement.kind === "some"
+          ? requirement.parts.flatMap((p) => (p.kind === "needle" ? [p.needle] : []))
+          : [],
+    );
     this.longest = Math.max(8, ...cover.map((n) => n.bytes.length));
     this.lineHazards = hazardFinders(needlesOf(requirement));
     this.test = compileTest(requirement);
@@ -234,7 +276,7 @@ export class RequirementPrefilter implements LinePrefilter {
 
   next(buf: Buffer, from: number, end: number): number {
     const searches = this.searches;
-    if (searches.length === 1) return searches[0].find(buf, from, end);
+    if (searches.length === 1) return this.hit(searches[0], searches[0].finder.find(buf, from, end));
     // Several passes go chunk by chunk, so that a rare needle's pass does not scan to the block's end on
     // every call while another pass hits at every few lines (the reader calls once per candidate line).
     let chunk = FIRST_CHUNK;
@@ -242,22 +284,49 @@ export class RequirementPrefilter implements LinePrefilter {
       const hi = Math.min(end, lo + chunk);
       chunk = Math.min(2 * chunk, MAX_CHUNK);
       let best = -1;
+      let bestNeedle: Needle | undefined;
       let limit = Math.min(end, hi + this.longest);
-      for (const f of searches) {
+      for (const search of searches) {
         // Past the best hit so far only its own line is left, and `line()` checks all of that line.
-        const at = f.find(buf, lo, limit);
+        const at = search.finder.find(buf, lo, limit);
         if (at >= 0 && at < hi && (best < 0 || at < best)) {
           best = at;
           limit = at;
+          bestNeedle = search.needles[search.finder.lastNeedle ?? -1];
         }
       }
-      if (best >= 0) return best;
+      if (best >= 0) {
+        this.lastHit = best;
+        this.lastNeedle = bestNeedle;
+        return best;
+      }
       lo = hi;
     }
     return -1;
   }
 
+  private hit(search: BlockSearch, at: number): number {
+    if (at >= 0) {
+      this.lastHit = at;
+      this.lastNeedle = search.needles[search.finder.lastNeedle ?? -1];
+    }
+    return at;
+  }
+
   line(buf: Buffer, start: number, end: number): boolean {
+    // The line of the last hit, which was a sufficient needle: accepted once it is seen to still be there
+    // (and, for a needle ending a value, not to be a key).
+    const needle = this.lastNeedle;
+    const at = this.lastHit;
+    if (
+      needle !== undefined &&
+      at >= start &&
+      at + needle.bytes.length <= end &&
+      this.sufficient.has(needle) &&
+      needleAt(buf, at, needle) &&
+      !(needle.closesValue && keyFollows(buf, at + needle.bytes.length, end))
+    )
+      return true;
     for (const h of this.lineHazards) if (h.find(buf, start, end) >= 0) return true;
     return this.test(buf, start, end);
   }

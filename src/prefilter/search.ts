@@ -15,10 +15,16 @@ for (let b = 0; b < 256; b++) FOLD[b] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
 /** Finds the earliest start of any needle lying wholly in buf[from, end), or -1. */
 export interface Finder {
   find(buf: Uint8Array, from: number, end: number): number;
+  /**
+   * Which needle (index in the needles the finder was built from) the last hit `find` returned is, or -1
+   * when the search does not know (an automaton finished it). Absent: never known.
+   */
+  readonly lastNeedle?: number;
 }
 
 /** One exact needle: Node's native search. */
 export class ExactFinder implements Finder {
+  readonly lastNeedle = 0;
   private readonly bytes: Buffer;
   constructor(bytes: Uint8Array) {
     this.bytes = Buffer.from(bytes);
@@ -113,6 +119,7 @@ export class NeedleSetFinder implements Finder {
   private readonly heads: Int32Array;
   /** Bytes compared by verification during the current call. */
   private verified = 0;
+  lastNeedle = -1;
   private automaton: NeedleAutomaton | undefined;
   /** The DataView over the last buffer searched (the reader searches each block many times). */
   private viewed: Uint8Array | undefined;
@@ -269,13 +276,17 @@ export class NeedleSetFinder implements Finder {
       if (n.caseInsensitive) while (i < b.length && FOLD[buf[start + i]] === b[i]) i++;
       else while (i < b.length && buf[start + i] === b[i]) i++;
       this.verified += i;
-      if (i === b.length) return true;
+      if (i === b.length) {
+        this.lastNeedle = list[k];
+        return true;
+      }
     }
     return false;
   }
 
   /** The rest of a call whose verification budget ran out: the earliest start in [from, end), or -1. */
   private finish(buf: Uint8Array, from: number, end: number): number {
+    this.lastNeedle = -1;
     if (!this.automaton) this.automaton = new NeedleAutomaton(this.needles);
     return this.automaton.find(buf, from, end);
   }

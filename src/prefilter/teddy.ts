@@ -45,6 +45,7 @@ const COPY_AREA = 65536;
 
 interface TeddyExports {
   readonly settled: WebAssembly.Global;
+  readonly matched: WebAssembly.Global;
   find(tables: number, from: number, startsEnd: number, end: number, slack: number): number;
 }
 
@@ -223,6 +224,7 @@ class TeddyFinder implements Finder {
   private readonly longest: number;
   private readonly slack: number;
   private fallback: NeedleAutomaton | undefined;
+  lastNeedle = -1;
   /**
    * Made on the first search, not before: a hunt builds prefilters it never searches blocks with (a rule's
    * own), which would hold the few regions of the shared memory.
@@ -322,7 +324,10 @@ class TeddyFinder implements Finder {
       // A read block in the shared memory: searched where it lies.
       const at = buf.byteOffset;
       const r = wasm.find(base, at + from, at + lastStarts, at + end, this.slack);
-      return r === -2 ? this.finish(buf, at, end) : r < 0 ? -1 : r - at;
+      if (r === -2) return this.finish(buf, at, end);
+      if (r < 0) return -1;
+      this.lastNeedle = wasm.matched.value as number;
+      return r - at;
     }
     const area = base + COPY_AREA;
     let lo = from;
@@ -335,7 +340,10 @@ class TeddyFinder implements Finder {
       memory.set(buf.subarray(lo, dataEnd), area);
       memory.fill(0, area + n, area + n + PAD);
       const r = wasm.find(base, area, area + hi - lo, area + n, this.slack);
-      if (r >= 0) return r - area + lo;
+      if (r >= 0) {
+        this.lastNeedle = wasm.matched.value as number;
+        return r - area + lo;
+      }
       if (r === -2) return this.finish(buf, area - lo, end);
       lo = hi;
     }
@@ -347,6 +355,7 @@ class TeddyFinder implements Finder {
    * to (`settled`, an address; offset 0 of `buf` is at address `origin`).
    */
   private finish(buf: Uint8Array, origin: number, end: number): number {
+    this.lastNeedle = -1;
     this.fallback ??= new NeedleAutomaton(this.needles);
     return this.fallback.find(buf, (this.placed!.wasm.settled.value as number) - origin, end);
   }

@@ -390,3 +390,25 @@ test("many literals: long ones in the jump search, short ones and the hazards in
   }
   assert.ok(earlier > 0);
 });
+
+test("line() of the last hit's line: accepted at once only while the needle is still there", () => {
+  const pf = prefilterForLiterals(["evil.example", "bad.example"], { caseInsensitive: true });
+  assert.ok(pf);
+  const text = '{"dns":{"question":{"name":"www.EVIL.example"}}}\n{"dns":{"question":{"name":"ok"}}}\n';
+  const block = Buffer.from(text);
+  const hit = pf.next(block, 0, block.length);
+  assert.equal(hit, text.indexOf("EVIL"));
+  const nl = block.indexOf(0x0a);
+  assert.equal(pf.line(block, 0, nl), true);
+  // The caller reused the buffer: the same offsets now hold another line.
+  block.write('{"dns":{"question":{"name":"www.EVIL.elsewhere"}}}', 0, "latin1");
+  assert.equal(pf.line(block, 0, block.indexOf(0x0a)), false);
+  // A key is not a value: `"process"` ends a value needle; as the hit's needle followed by `:` it does
+  // not accept the line at once (the full check decides).
+  const category = eql("process where true");
+  assert.ok(category);
+  const keyLine = Buffer.from('{"process":{"name":"x"},"event":{"category":"network"}}\n');
+  const at = category.next(keyLine, 0, keyLine.length);
+  assert.ok(at >= 0);
+  assert.equal(category.line(keyLine, 0, keyLine.length - 1), false);
+});

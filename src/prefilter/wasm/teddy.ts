@@ -31,6 +31,8 @@ const LIST: usize = 1536;
 
 /** After a search gave up (-2): every window start before this address is settled. */
 export let settled: i32 = 0;
+/** After a hit: the id of the needle found there. */
+export let matched: i32 = -1;
 
 /**
  * The earliest start s in [from, startsEnd) of a needle lying wholly in [s, end) (addresses in memory),
@@ -110,7 +112,10 @@ export function find(tables: usize, from: i32, startsEnd: i32, end: i32, slack: 
           } else {
             while (i < len && load<u8>(text + <usize>i) === load<u8>(offset + <usize>i)) i++;
           }
-          if (i === len) return s;
+          if (i === len) {
+            matched = <i32>id;
+            return s;
+          }
           verified += i + 1;
         }
       }
