@@ -27,6 +27,8 @@ const BUCKETS = 8;
 const FIRST_CHUNK = 4096;
 /** Bytes of the first search that set the byte frequencies the needles are grouped by. */
 const SAMPLE_BYTES = 64 * 1024;
+/** Bytes of it on which the candidates of 3- and 4-byte fingerprints are counted. */
+const RATE_SAMPLE_BYTES = 16 * 1024;
 const MAX_CHUNK = 1 << 20;
 /**
  * Readable bytes needed after a range searched in place (a block's loads run up to 31 bytes past its
@@ -35,7 +37,7 @@ const MAX_CHUNK = 1 << 20;
 const PAD = 32;
 /** Layout shared with the WebAssembly module, from the region's start. */
 const MASKS = 0;
-const BUCKET_TABLE = 128;
+const BUCKET_TABLE = 160;
 const NEEDLE_TABLE = 256;
 const NEEDLE_ENTRY = 20;
 const LIST = 1536;
@@ -46,7 +48,8 @@ const COPY_AREA = 65536;
 interface TeddyExports {
   readonly settled: WebAssembly.Global;
   readonly matched: WebAssembly.Global;
-  find(tables: number, from: number, startsEnd: number, end: number, slack: number): number;
+  find3(tables: number, from: number, startsEnd: number, end: number, slack: number): number;
+  find4(tables: number, from: number, startsEnd: number, end: number, slack: number): number;
 }
 
 /** Shared regions go back when their finder is collected. */
@@ -77,7 +80,11 @@ export function setSimd(enabled: boolean): void {
 /** A Teddy search for these needles, or undefined (too many needles, a control byte, or no SIMD). */
 export function teddyFinder(
   needles: readonly Needle[],
-  options: { readonly maxCandidateRate?: number } = {},
+  options: {
+    readonly maxCandidateRate?: number;
+    /** Fingerprints of this many bytes, instead of choosing by the first text searched (tests). */
+    readonly fingerprint?: 3 | 4;
+  } = {},
 ): Finder | undefined {
   if (!simdEnabled || needles.length === 0 || needles.length > MAX_TEDDY_NEEDLES) return undefined;
   let total = 0;
@@ -86,19 +93,53 @@ export function teddyFinder(
     total += n.bytes.length;
   }
   if (NEEDLE_BYTES + total > COPY_AREA) return undefined;
-  const rate = groupNeedles(needles, PRINTABLE).reduce((sum, b) => sum + b.rate, 0);
+  const rate = totalRate(groupNeedles(needles, PRINTABLE, 3));
   if (rate > (options.maxCandidateRate ?? MAX_CANDIDATE_RATE)) return undefined;
   const module = teddyModule();
   if (!module) return undefined;
-  return new TeddyFinder(needles, module);
+  return new TeddyFinder(needles, module, options.fingerprint);
 }
 
-/** A finder's WebAssembly instance, its memory and where its region starts there. */
+/** A finder's WebAssembly instance, its memory, where its region starts there, and its search. */
 interface Placement {
   readonly wasm: TeddyExports;
   readonly memory: Uint8Array;
   readonly base: number;
+  readonly find: TeddyExports["find3"];
 }
+
+/** The share of window starts a grouping's buckets pass, together. */
+function totalRate(buckets: readonly Bucket[]): number {
+  return buckets.reduce((sum, b) => sum + b.rate, 0);
+}
+
+/**
+ * The share of the sample's window starts these buckets pass (the grouping's own estimate takes bytes as
+ * independent, which JSON's are not: `"sh` starts every `"sha256"` key).
+ */
+function sampledRate(buckets: readonly Bucket[], sample: Uint8Array): number {
+  const positions = buckets[0]?.lo.length ?? 0;
+  let passed = 0;
+  const starts = sample.length - positions + 1;
+  for (let s = 0; s < starts; s++) {
+    for (const b of buckets) {
+      let j = 0;
+      while (j < positions) {
+        const c = sample[s + j];
+        if (!(b.lo[j] & (1 << (c & 15)) && b.hi[j] & (1 << (c >> 4)))) break;
+        j++;
+      }
+      if (j === positions) {
+        passed++;
+        break;
+      }
+    }
+  }
+  return starts > 0 ? passed / starts : 0;
+}
+
+/** Fewer candidates per byte than this, and a fourth fingerprint byte costs more than it spares. */
+const FOURTH_BYTE_PAYS = 0.00075;
 
 /** Byte frequencies of text modelled as printable ASCII, each byte alike. */
 const PRINTABLE = Float64Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x7f ? 1 / 95 : 0));
@@ -140,7 +181,7 @@ const ANY_NIBBLE = 0xffff;
  */
 function passRate(lo: readonly number[], hi: readonly number[], freq: Float64Array): number {
   let rate = 1;
-  for (let j = 0; j < 3; j++) {
+  for (let j = 0; j < lo.length; j++) {
     if (lo[j] === ANY_NIBBLE) continue;
     let passing = 0;
     for (let l = 0; l < 16; l++) {
@@ -152,10 +193,10 @@ function passRate(lo: readonly number[], hi: readonly number[], freq: Float64Arr
   return rate;
 }
 
-function bucketOf(needles: readonly Needle[], i: number, freq: Float64Array): Bucket {
-  const lo = [0, 0, 0];
-  const hi = [0, 0, 0];
-  for (let j = 0; j < 3; j++) {
+function bucketOf(needles: readonly Needle[], i: number, freq: Float64Array, positions: number): Bucket {
+  const lo = new Array<number>(positions).fill(0);
+  const hi = new Array<number>(positions).fill(0);
+  for (let j = 0; j < positions; j++) {
     const bytes = fingerprintBytes(needles[i], j);
     if (!bytes) {
       lo[j] = ANY_NIBBLE;
@@ -182,8 +223,8 @@ function merged(a: Bucket, b: Bucket, freq: Float64Array): Bucket {
  * their first bytes end up together, as Hyperscan's Teddy compiler groups them). The rate of each
  * possible union is kept, so a merge only computes the new bucket's unions.
  */
-function groupNeedles(needles: readonly Needle[], freq: Float64Array): Bucket[] {
-  const slots: (Bucket | undefined)[] = needles.map((_, i) => bucketOf(needles, i, freq));
+function groupNeedles(needles: readonly Needle[], freq: Float64Array, positions: number): Bucket[] {
+  const slots: (Bucket | undefined)[] = needles.map((_, i) => bucketOf(needles, i, freq, positions));
   const n = slots.length;
   const union = new Float64Array(n * n);
   const unionOf = (a: number, b: number) => {
@@ -234,6 +275,7 @@ class TeddyFinder implements Finder {
   constructor(
     private readonly needles: readonly Needle[],
     private readonly module: WebAssembly.Module,
+    private readonly fingerprint: 3 | 4 | undefined,
   ) {
     this.shortest = Math.min(...needles.map((n) => n.bytes.length));
     this.longest = Math.max(...needles.map((n) => n.bytes.length));
@@ -252,8 +294,23 @@ class TeddyFinder implements Finder {
     if (region !== undefined) regions.register(this, region);
     const wasm = new WebAssembly.Instance(this.module, { env: { memory } })
       .exports as unknown as TeddyExports;
-    const placed = { wasm, memory: new Uint8Array(memory.buffer), base: region ?? 0 };
-    this.writeTables(placed, sample);
+    // Fingerprints of 3 bytes, or of 4 when that spares enough verifications to pay for the fourth
+    // lookup in every block (Teddy's loop costs ~0.2 ns a byte here, a candidate ~40 ns).
+    const freq = frequencies(sample);
+    const three = groupNeedles(this.needles, freq, 3);
+    const four = groupNeedles(this.needles, freq, 4);
+    const counted = sample.subarray(0, RATE_SAMPLE_BYTES);
+    const wide =
+      this.fingerprint === undefined
+        ? sampledRate(three, counted) - sampledRate(four, counted) > FOURTH_BYTE_PAYS
+        : this.fingerprint === 4;
+    const placed = {
+      wasm,
+      memory: new Uint8Array(memory.buffer),
+      base: region ?? 0,
+      find: wide ? wasm.find4 : wasm.find3,
+    };
+    this.writeTables(placed, wide ? four : three);
     return placed;
   }
 
@@ -262,14 +319,14 @@ class TeddyFinder implements Finder {
    * grouped by the byte frequencies of its first 64 KiB (on the 3CX pack's short needles and a
    * simulated fleet, half the candidates of a grouping for evenly spread bytes).
    */
-  private writeTables({ memory: mem, base }: Placement, sample: Uint8Array): void {
-    const buckets = groupNeedles(this.needles, frequencies(sample)).map((b) => b.members);
+  private writeTables({ memory: mem, base }: Placement, grouped: readonly Bucket[]): void {
+    const buckets = grouped.map((b) => b.members);
     const view = new DataView(mem.buffer);
     let listed = 0;
     buckets.forEach((members, k) => {
       const bit = 1 << k;
       for (const i of members) {
-        for (let j = 0; j < 3; j++) {
+        for (let j = 0; j < 4; j++) {
           const lo = base + MASKS + 32 * j;
           const hi = lo + 16;
           const bytes = fingerprintBytes(this.needles[i], j);
@@ -323,7 +380,7 @@ class TeddyFinder implements Finder {
     if (buf.buffer === memory.buffer && buf.byteOffset + end + PAD <= memory.length) {
       // A read block in the shared memory: searched where it lies.
       const at = buf.byteOffset;
-      const r = wasm.find(base, at + from, at + lastStarts, at + end, this.slack);
+      const r = this.placed.find(base, at + from, at + lastStarts, at + end, this.slack);
       if (r === -2) return this.finish(buf, at, end);
       if (r < 0) return -1;
       this.lastNeedle = wasm.matched.value as number;
@@ -339,7 +396,7 @@ class TeddyFinder implements Finder {
       const n = dataEnd - lo;
       memory.set(buf.subarray(lo, dataEnd), area);
       memory.fill(0, area + n, area + n + PAD);
-      const r = wasm.find(base, area, area + hi - lo, area + n, this.slack);
+      const r = this.placed.find(base, area, area + hi - lo, area + n, this.slack);
       if (r >= 0) {
         this.lastNeedle = wasm.matched.value as number;
         return r - area + lo;

@@ -291,8 +291,8 @@ test("EscapeFinder: the earliest `\\<c><tail>` opening an escape, as a naive sca
  * many, such as one-byte needles, in favour of the JavaScript searches): the test fails if it declines
  * them (up to 64 needles, no control bytes).
  */
-function teddy(needles: Needle[]): Finder {
-  const f = teddyFinder(needles, { maxCandidateRate: 1 });
+function teddy(needles: Needle[], fingerprint?: 3 | 4): Finder {
+  const f = teddyFinder(needles, { maxCandidateRate: 1, fingerprint });
   assert.ok(f, `Teddy declined ${needles.length} needles`);
   return f;
 }
@@ -300,9 +300,12 @@ function teddy(needles: Needle[]): Finder {
 const printable = fc.constantFrom(...ALPHABET.filter((c) => c !== "\n"));
 const teddyNeedleArb = fc.record({ text: wordArb(1, 40, printable), ci: fc.boolean() });
 
-test("Teddy (SIMD): as a naive scan (1-8 needles, one per bucket; 9-64 sharing buckets)", () => {
-  check(teddy, caseArb(fc.array(teddyNeedleArb, { minLength: 1, maxLength: 8 })), 500);
-  check(teddy, caseArb(fc.array(teddyNeedleArb, { minLength: 9, maxLength: MAX_TEDDY_NEEDLES })), 200);
+test("Teddy (SIMD): as a naive scan (1-8 needles, one per bucket; 9-64 sharing buckets; 3- and 4-byte fingerprints)", () => {
+  for (const width of [3, 4] as const) {
+    const make = (n: Needle[]) => teddy(n, width);
+    check(make, caseArb(fc.array(teddyNeedleArb, { minLength: 1, maxLength: 8 })), 300);
+    check(make, caseArb(fc.array(teddyNeedleArb, { minLength: 9, maxLength: MAX_TEDDY_NEEDLES })), 120);
+  }
   assert.equal(teddyFinder([needle("a\nb", false)], { maxCandidateRate: 1 }), undefined, "control bytes");
   assert.equal(teddyFinder([needle("q", false)]), undefined, "a one-byte needle passes too many starts");
   assert.ok(teddyFinder([needle("raw.githubusercontent.com", true), needle("\\u00", false)]));
@@ -321,8 +324,8 @@ test("Teddy: hits at chunk edges, needles straddling a chunk's end, 1- and 2-byt
     [needle("raw.githubusercontent.com", true), needle("\\u00", false), needle("\xc4\xb0", false)],
     [needle("Q", false), needle("zz", true)],
   ];
-  for (const ns of sets) {
-    const f = teddy(ns);
+  for (const [ns, width] of sets.flatMap((ns) => ([3, 4] as const).map((w) => [ns, w] as const))) {
+    const f = teddy(ns, width);
     const planted = ns[0].caseInsensitive ? "RAW.GitHubUserContent.com" : ns[0].text;
     for (const at of [0, 1, 15, 16, 4080, 4095, 4096, 4100, 12_287, 12_290, 28_670, 150_000, 199_975]) {
       const buf = Buffer.from(filler);

@@ -12,12 +12,12 @@
 // reader's blocks are in this memory, see src/events/block-memory.ts) or copied into the finder's region.
 // Loads run up to 31 bytes past `end`; those bytes only add candidates, which verification bounds by `end`.
 
-/** Fingerprint tables: byte j of a needle (j = 0, 1, 2) at 32 * j, low-nibble table then high. */
+/** Fingerprint tables: byte j of a needle (j = 0 to 3) at 32 * j, low-nibble table then high. */
 const MASKS: usize = 0;
 /** One block of candidate bucket bits, stored to read its lanes. */
-const SCRATCH: usize = 96;
+const SCRATCH: usize = 128;
 /** Per bucket (8): index of its first needle in LIST and the count, two u32. */
-const BUCKETS: usize = 128;
+const BUCKETS: usize = 160;
 /**
  * Per needle (up to 64), five u32: offset of its bytes (from the start of memory), length, 1 when
  * ASCII-case-insensitive, and for needles of 4 bytes or more its first 4 bytes with the bits to set on
@@ -34,12 +34,86 @@ export let settled: i32 = 0;
 /** After a hit: the id of the needle found there. */
 export let matched: i32 = -1;
 
+/** Bytes compared by verification in the current search (its budget). */
+let verified: i32 = 0;
+
+const NO_HIT: i32 = -1;
+const OUT_OF_BUDGET: i32 = -2;
+/** A candidate lane lies past the last window start: the search is over, without a hit. */
+const PAST_END: i32 = -3;
+
+/**
+ * Verifies the candidate lanes of the block at p (their bucket bits stored at `scratch`): the earliest
+ * hit's start, NO_HIT, PAST_END, or OUT_OF_BUDGET (with `settled` set).
+ */
+// @ts-expect-error: decorator
+@inline
+function verifyLanes(
+  tables: usize,
+  scratch: usize,
+  lanes: i32,
+  p: i32,
+  from: i32,
+  startsEnd: i32,
+  end: i32,
+  slack: i32,
+): i32 {
+  while (lanes !== 0) {
+    const lane = ctz<i32>(lanes);
+    lanes &= lanes - 1;
+    const s = p + lane;
+    if (s >= startsEnd) return PAST_END;
+    let bits = <i32>load<u8>(scratch + <usize>lane);
+    while (bits !== 0) {
+      const k = ctz<i32>(bits);
+      bits &= bits - 1;
+      const first = load<u32>(tables + BUCKETS + <usize>(k * 8));
+      const count = load<u32>(tables + BUCKETS + <usize>(k * 8 + 4));
+      for (let j: u32 = 0; j < count; j++) {
+        const id = load<u32>(tables + LIST + <usize>((first + j) * 4));
+        const entry = tables + NEEDLES + <usize>id * NEEDLE_ENTRY;
+        const offset = <usize>load<u32>(entry);
+        const len = <i32>load<u32>(entry, 4);
+        if (s + len > end) continue;
+        const text = <usize>s;
+        if (len >= 4 && (load<u32>(text) | load<u32>(entry, 16)) !== load<u32>(entry, 12)) {
+          verified += 1;
+          continue;
+        }
+        const caseInsensitive = load<u32>(entry, 8) !== 0;
+        let i = 0;
+        if (caseInsensitive) {
+          while (i < len) {
+            let x = <u32>load<u8>(text + <usize>i);
+            if (x - 0x41 < 26) x |= 0x20;
+            if (x !== <u32>load<u8>(offset + <usize>i)) break;
+            i++;
+          }
+        } else {
+          while (i < len && load<u8>(text + <usize>i) === load<u8>(offset + <usize>i)) i++;
+        }
+        if (i === len) {
+          matched = <i32>id;
+          return s;
+        }
+        verified += i + 1;
+      }
+    }
+    if (verified > 4 * (s - from) + slack) {
+      settled = s + 1;
+      return OUT_OF_BUDGET;
+    }
+  }
+  return NO_HIT;
+}
+
 /**
  * The earliest start s in [from, startsEnd) of a needle lying wholly in [s, end) (addresses in memory),
  * -1 when none, or -2 when verification compared more than 4 bytes per byte advanced plus `slack` (then
- * `settled` says how far the search got; the caller finishes with a linear-time automaton).
+ * `settled` says how far the search got; the caller finishes with a linear-time automaton). Fingerprints
+ * of the needles' first 3 bytes.
  */
-export function find(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
+export function find3(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
   const lo0 = v128.load(tables + MASKS);
   const hi0 = v128.load(tables + MASKS, 16);
   const lo1 = v128.load(tables + MASKS, 32);
@@ -48,7 +122,7 @@ export function find(tables: usize, from: i32, startsEnd: i32, end: i32, slack: 
   const hi2 = v128.load(tables + MASKS, 80);
   const scratch = tables + SCRATCH;
   const nibble = i8x16.splat(0x0f);
-  let verified: i32 = 0;
+  verified = 0;
   // Each block of 16 bytes is loaded once: its bucket bits as fingerprint byte 0, 1 and 2 (m0, m1, m2)
   // come from one pair of nibble vectors, and a start s passes when byte s passes as byte 0, s + 1 as
   // byte 1 and s + 2 as byte 2: the next block's m1 and m2, shifted in by one and two lanes.
@@ -77,53 +151,60 @@ export function find(tables: usize, from: i32, startsEnd: i32, end: i32, slack: 
     m2 = n2;
     if (!v128.any_true(r)) continue;
     v128.store(scratch, r);
-    let lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
-    while (lanes !== 0) {
-      const lane = ctz<i32>(lanes);
-      lanes &= lanes - 1;
-      const s = p + lane;
-      if (s >= startsEnd) return -1;
-      let bits = <i32>load<u8>(scratch + <usize>lane);
-      while (bits !== 0) {
-        const k = ctz<i32>(bits);
-        bits &= bits - 1;
-        const first = load<u32>(tables + BUCKETS + <usize>(k * 8));
-        const count = load<u32>(tables + BUCKETS + <usize>(k * 8 + 4));
-        for (let j: u32 = 0; j < count; j++) {
-          const id = load<u32>(tables + LIST + <usize>((first + j) * 4));
-          const entry = tables + NEEDLES + <usize>id * NEEDLE_ENTRY;
-          const offset = <usize>load<u32>(entry);
-          const len = <i32>load<u32>(entry, 4);
-          if (s + len > end) continue;
-          const text = <usize>s;
-          if (len >= 4 && (load<u32>(text) | load<u32>(entry, 16)) !== load<u32>(entry, 12)) {
-            verified += 1;
-            continue;
-          }
-          const caseInsensitive = load<u32>(entry, 8) !== 0;
-          let i = 0;
-          if (caseInsensitive) {
-            while (i < len) {
-              let x = <u32>load<u8>(text + <usize>i);
-              if (x - 0x41 < 26) x |= 0x20;
-              if (x !== <u32>load<u8>(offset + <usize>i)) break;
-              i++;
-            }
-          } else {
-            while (i < len && load<u8>(text + <usize>i) === load<u8>(offset + <usize>i)) i++;
-          }
-          if (i === len) {
-            matched = <i32>id;
-            return s;
-          }
-          verified += i + 1;
-        }
-      }
-      if (verified > 4 * (s - from) + slack) {
-        settled = s + 1;
-        return -2;
-      }
-    }
+    const lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
+    const found = verifyLanes(tables, scratch, lanes, p, from, startsEnd, end, slack);
+    if (found !== NO_HIT) return found === PAST_END ? NO_HIT : found;
   }
-  return -1;
+  return NO_HIT;
+}
+
+/**
+ * find3 with fingerprints of the first 4 bytes: a fourth pair of lookups per block, for needle sets whose
+ * first 3 bytes are common in the text (a candidate's verification costs what dozens of blocks do).
+ */
+export function find4(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
+  const lo0 = v128.load(tables + MASKS);
+  const hi0 = v128.load(tables + MASKS, 16);
+  const lo1 = v128.load(tables + MASKS, 32);
+  const hi1 = v128.load(tables + MASKS, 48);
+  const lo2 = v128.load(tables + MASKS, 64);
+  const hi2 = v128.load(tables + MASKS, 80);
+  const lo3 = v128.load(tables + MASKS, 96);
+  const hi3 = v128.load(tables + MASKS, 112);
+  const scratch = tables + SCRATCH;
+  const nibble = i8x16.splat(0x0f);
+  verified = 0;
+  let block = v128.load(<usize>from);
+  let lo = v128.and(block, nibble);
+  let hi = i8x16.shr_u(block, 4);
+  let m0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
+  let m1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
+  let m2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
+  let m3 = v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi));
+  for (let p = from; p < startsEnd; p += 16) {
+    block = v128.load(<usize>p, 16);
+    lo = v128.and(block, nibble);
+    hi = i8x16.shr_u(block, 4);
+    const n0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
+    const n1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
+    const n2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
+    const n3 = v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi));
+    const r = v128.and(
+      v128.and(m0, i8x16.shuffle(m1, n1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)),
+      v128.and(
+        i8x16.shuffle(m2, n2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
+        i8x16.shuffle(m3, n3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18),
+      ),
+    );
+    m0 = n0;
+    m1 = n1;
+    m2 = n2;
+    m3 = n3;
+    if (!v128.any_true(r)) continue;
+    v128.store(scratch, r);
+    const lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
+    const found = verifyLanes(tables, scratch, lanes, p, from, startsEnd, end, slack);
+    if (found !== NO_HIT) return found === PAST_END ? NO_HIT : found;
+  }
+  return NO_HIT;
 }
