@@ -46,7 +46,7 @@ const PAST_END: i32 = -3;
  * Verifies the candidate lanes of the block at p (their bucket bits stored at `scratch`): the earliest
  * hit's start, NO_HIT, PAST_END, or OUT_OF_BUDGET (with `settled` set).
  */
-// @ts-expect-error: decorator
+// @ts-ignore: decorator (AssemblyScript's)
 @inline
 function verifyLanes(
   tables: usize,
