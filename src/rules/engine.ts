@@ -783,6 +783,13 @@ interface KeptHit {
 class HitCollector {
   private readonly keys = new Set<string>();
   private readonly perRun = new Map<number, KeptHit[]>();
+  /**
+   * Per run, once its list has been cut to max_signals: the last hit kept then. A later hit that sorts
+   * at or after it can never be kept (the kept hits only get earlier), so it is counted as dropped at
+   * once instead of being held, with its event, until the next cut: a profiling rule matching most
+   * events held hundreds of documents long enough for V8 to promote them.
+   */
+  private readonly boundary = new Map<number, KeptHit>();
   private dropped = 0;
   constructor(
     private readonly c: CompiledRule,
@@ -805,14 +812,22 @@ class HitCollector {
     }
     this.keys.add(key);
     const bucketKey = k ?? 0;
+    const kept: KeptHit = { hit, time: hit.time ?? ruleTime, run: k };
+    const last = this.boundary.get(bucketKey);
+    // Sorting is stable: a hit tied with the boundary sorts after it.
+    if (last && compareHits(kept, last) >= 0) {
+      this.dropped++;
+      return;
+    }
     let list = this.perRun.get(bucketKey);
     if (!list) this.perRun.set(bucketKey, (list = []));
-    list.push({ hit, time: hit.time ?? ruleTime, run: k });
+    list.push(kept);
     const max = this.c.rule.maxSignals;
     if (list.length >= 2 * max + 16) {
       sortHits(list);
       this.dropped += list.length - max;
       list.length = max;
+      if (max > 0) this.boundary.set(bucketKey, list[max - 1]);
     }
   }
 
@@ -843,8 +858,13 @@ class HitCollector {
   }
 }
 
+/** Hits by time; hits without one last. */
+function compareHits(a: KeptHit, b: KeptHit): number {
+  return a.time && b.time ? compareTimestamps(a.time, b.time) : a.time ? -1 : b.time ? 1 : 0;
+}
+
 function sortHits(list: KeptHit[]): void {
-  list.sort((a, b) => (a.time && b.time ? compareTimestamps(a.time, b.time) : a.time ? -1 : b.time ? 1 : 0));
+  list.sort(compareHits);
 }
 
 // ---------------------------------------------------------------------------------------------------

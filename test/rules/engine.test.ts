@@ -327,6 +327,31 @@ test("duplicate hits of one rule on one event collapse; max_signals truncates an
   );
 });
 
+test("max_signals over many hits in any order: the earliest kept (ties in input order), the rest counted", () => {
+  const r = rule({ query: "process.name : cmd.exe", extra: "max_signals = 3" });
+  // 300 hits over 40 distinct seconds, shuffled: far past the 2 x max + 16 that triggers a cut, with
+  // hits tied with the boundary and later ones arriving after the first cuts.
+  const seconds = Array.from({ length: 300 }, (_, i) => (i * 7919) % 40);
+  const events = seconds.map((sec, i) =>
+    event(
+      proc("cmd.exe", `2024-05-01T10:00:${String(sec).padStart(2, "0")}Z`, {
+        process: { name: "cmd.exe", pid: i },
+      }),
+    ),
+  );
+  const res = hunt({ rules: [r] }, events);
+  const expected = seconds
+    .map((sec, i) => ({ sec, i }))
+    .sort((a, b) => a.sec - b.sec || a.i - b.i)
+    .slice(0, 3)
+    .map((x) => x.i);
+  assert.deepEqual(
+    res.alerts.map((a) => (a.doc.process as JsonObject).pid),
+    expected,
+  );
+  assert.equal(res.rules[0].truncated, 297);
+});
+
 test("--schedule: max_signals applies per run; events in schedule gaps are not seen", () => {
   const r = rule({ query: "process.name : cmd.exe", extra: 'max_signals = 1\ninterval = "10m"' });
   // Lookback 9m < interval 10m: minute 9..10 of each 10-minute slot is a gap (runs at :00, :10, ...).
