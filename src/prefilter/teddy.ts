@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { blockMemory, REGION_BYTES, releaseRegion, reserveRegion } from "../events/block-memory.js";
 import type { Needle } from "./requirement.js";
-import { type Finder, NeedleAutomaton } from "./search.js";
+import { type Finder, NeedleAutomaton, NeedleSetFinder } from "./search.js";
 
 /** The module's tables hold this many needles. */
 export const MAX_TEDDY_NEEDLES = 64;
@@ -270,7 +270,7 @@ class TeddyFinder implements Finder {
    * Made on the first search, not before: a hunt builds prefilters it never searches blocks with (a rule's
    * own), which would hold the few regions of the shared memory.
    */
-  private placed: Placement | undefined;
+  private placed: Placement | Finder | undefined;
 
   constructor(
     private readonly needles: readonly Needle[],
@@ -283,14 +283,24 @@ class TeddyFinder implements Finder {
     if (COPY_AREA + MAX_CHUNK + this.longest + PAD > REGION_BYTES) throw new Error("Teddy region too small");
   }
 
-  /** A region of the shared memory (or, when none is free, a memory of its own), its tables written. */
-  private place(sample: Uint8Array): Placement {
+  /**
+   * A region of the shared memory (or, when none is free, a memory of its own), its tables written; or,
+   * when no memory can be made, the JavaScript search of the same needles.
+   */
+  private place(sample: Uint8Array): Placement | Finder {
     const shared = blockMemory();
     const region = shared ? reserveRegion() : undefined;
-    const memory =
-      region !== undefined && shared
-        ? shared
-        : new WebAssembly.Memory({ initial: Math.ceil(REGION_BYTES / 65536) });
+    let memory: WebAssembly.Memory;
+    if (region !== undefined && shared) memory = shared;
+    else {
+      try {
+        memory = new WebAssembly.Memory({ initial: Math.ceil(REGION_BYTES / 65536) });
+      } catch {
+        // No address space left for another memory (each reserves guard space; a `ulimit -v` can
+        // refuse it): the JavaScript search, same answers.
+        return new NeedleSetFinder(this.needles);
+      }
+    }
     if (region !== undefined) regions.register(this, region);
     const wasm = new WebAssembly.Instance(this.module, { env: { memory } })
       .exports as unknown as TeddyExports;
@@ -374,6 +384,11 @@ class TeddyFinder implements Finder {
 
   find(buf: Uint8Array, from: number, end: number): number {
     this.placed ??= this.place(buf.subarray(from, Math.min(end, from + SAMPLE_BYTES)));
+    if (!("wasm" in this.placed)) {
+      const at = this.placed.find(buf, from, end);
+      this.lastNeedle = this.placed.lastNeedle ?? -1;
+      return at;
+    }
     const { wasm, memory, base } = this.placed;
     const lastStarts = end - this.shortest + 1; // window starts lie in [from, lastStarts)
     if (lastStarts <= from) return -1;
@@ -414,6 +429,7 @@ class TeddyFinder implements Finder {
   private finish(buf: Uint8Array, origin: number, end: number): number {
     this.lastNeedle = -1;
     this.fallback ??= new NeedleAutomaton(this.needles);
-    return this.fallback.find(buf, (this.placed!.wasm.settled.value as number) - origin, end);
+    const { wasm } = this.placed as Placement;
+    return this.fallback.find(buf, (wasm.settled.value as number) - origin, end);
   }
 }

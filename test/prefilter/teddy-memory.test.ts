@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { compileEql } from "../../src/eql/index.js";
-import { BLOCK_BYTES, blockMemory, giveSharedBlock, takeSharedBlock } from "../../src/events/block-memory.js";
+import {
+  BLOCK_BYTES,
+  blockMemory,
+  giveSharedBlock,
+  releaseRegion,
+  reserveRegion,
+  takeSharedBlock,
+} from "../../src/events/block-memory.js";
 import { readEvents } from "../../src/events/index.js";
 import { prefilterForEql } from "../../src/prefilter/index.js";
 import type { Needle } from "../../src/prefilter/requirement.js";
@@ -113,5 +120,30 @@ test("the reader's prefiltered events are the same with blocks in the shared mem
     assert.deepEqual(await names(true), all);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("with the shared regions taken and no memory to be had, the JavaScript search answers", () => {
+  const taken: number[] = [];
+  for (let r = reserveRegion(); r !== undefined; r = reserveRegion()) taken.push(r);
+  const original = WebAssembly.Memory;
+  (WebAssembly as { Memory: unknown }).Memory = class {
+    constructor() {
+      throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+    }
+  };
+  try {
+    const needles = [needle("raw.githubusercontent.com", true), needle("\\u00", false)];
+    const f = teddyFinder(needles);
+    assert.ok(f);
+    const text = Buffer.from('{"a":"x"}\n{"dns":"RAW.githubusercontent.com"}\n');
+    assert.equal(f.find(text, 0, text.length), naive(needles, text, 0, text.length));
+    assert.equal(f.lastNeedle, 0);
+    const placed = (f as unknown as { placed?: object }).placed;
+    assert.ok(placed && !("wasm" in placed), "the JavaScript search took over");
+    assert.equal(f.find(text, 20, text.length), -1);
+  } finally {
+    (WebAssembly as { Memory: unknown }).Memory = original;
+    for (const r of taken) releaseRegion(r);
   }
 });
