@@ -22,9 +22,8 @@
  * `maxspan`, state older than the span is swept. `maxPendingState` caps the total (QuarryError EQL172).
  */
 import { QuarryError, type Span } from "../diagnostics/index.js";
-import { plainEventRecord } from "../events/index.js";
-import { parseJsonLossless } from "../events/json.js";
-import type { EventRecord, JsonObject, Provenance } from "../events/types.js";
+import { retainEvent } from "../events/index.js";
+import type { EventRecord, JsonObject } from "../events/types.js";
 import type { SequenceHit } from "../query/index.js";
 import { compareIndexed } from "./compile.js";
 import type { JoinKey } from "./keys.js";
@@ -225,7 +224,7 @@ export class SequenceMatcher {
       doomed: false,
       lastLeading: null,
     };
-    seq.events[s] = s === this.lastPositive ? event : hold(event);
+    seq.events[s] = s === this.lastPositive ? event : retainEvent(event);
     seq.times[s] = time;
     if (this.missing[0]) {
       for (let m = 0; m < s; m++) {
@@ -263,7 +262,7 @@ export class SequenceMatcher {
       const t = this.before(m, key.id, time.ms);
       if (t && afterMs(t, prevTime.ms)) seq.doomed = true;
     }
-    seq.events[s] = s === this.lastPositive ? event : hold(event);
+    seq.events[s] = s === this.lastPositive ? event : retainEvent(event);
     seq.times[s] = time;
     seq.last = time;
     if (s === this.lastPositive) {
@@ -469,43 +468,6 @@ export class SequenceMatcher {
     this.output.splice(0, i);
     return hits;
   }
-}
-
-/**
- * A pending sequence's event, held as its text: a parsed document takes several times the memory of
- * its line, and most partial sequences never complete (a 3-stage rule over a day of endpoint data
- * holds tens of thousands). The document is parsed again only if the sequence is reported.
- */
-class HeldEvent implements EventRecord {
-  readonly raw: string;
-  readonly index: string;
-  readonly id: string;
-  readonly provenance: Provenance;
-  readonly seq: number;
-  private parsed: JsonObject | undefined;
-  constructor(event: EventRecord) {
-    this.raw = event.raw;
-    this.index = event.index;
-    this.id = event.id;
-    this.provenance = event.provenance;
-    this.seq = event.seq;
-  }
-  get source(): JsonObject {
-    if (this.parsed === undefined) this.parsed = parseJsonLossless(this.raw) as JsonObject;
-    return this.parsed;
-  }
-  toJSON(): EventRecord {
-    return plainEventRecord(this);
-  }
-}
-
-/**
- * The form a pending sequence keeps an event in: its text when the text is the document (events
- * from the reader), else the event itself (callers that build events without their text).
- */
-function hold(event: EventRecord): EventRecord {
-  if (event instanceof HeldEvent || event.raw.length === 0) return event;
-  return new HeldEvent(event);
 }
 
 /** `t` is after millisecond `ms` as Elasticsearch's `range: {gt: ms}` sees it (sub-millisecond counts). */

@@ -9,6 +9,7 @@ export {
   firstValue,
   markNestedOnly,
 } from "./field-access.js";
+export { HeldEventCode, retainEvent } from "./held.js";
 export { parseJsonLossless, stringifyJson } from "./json.js";
 export {
   compareKeys,

@@ -207,17 +207,26 @@ async function* decodeSource(
   batchSize: number,
 ): AsyncGenerator<EventRecord[]> {
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const chunks = openChunks(source, (n) => {
-    summary.bytes += n;
-    options.onBytes?.(n);
-  });
+  // Plain files: each line's byte offset goes with its event (see EventRecord.location).
+  let plainFile = false;
+  const chunks = openChunks(
+    source,
+    (n) => {
+      summary.bytes += n;
+      options.onBytes?.(n);
+    },
+    () => {
+      plainFile = true;
+    },
+  );
   let mode: "detect" | "lines" | "values" = "detect";
   const lines = new LineSplitter(maxLine, options.prefilter);
   const values = new ValueSplitter(maxLine);
   let detectBuffer: Buffer[] = [];
   let detectBytes = 0;
   function* feedMode(chunk: Buffer, final: boolean): Generator<EventRecord[]> {
-    if (mode === "lines") yield* lines.push(chunk, decoder, final, batchSize);
+    const offset = plainFile ? decoder.bytesInFile - chunk.length : -1;
+    if (mode === "lines") yield* lines.push(chunk, decoder, final, batchSize, offset);
     else values.push(chunk, decoder, final);
   }
   for await (const chunk of chunks) {
@@ -283,12 +292,23 @@ class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private skipping = false;
+  /** File offset of the carried line's first byte (-1: not a plain file). */
+  private carriedOffset = -1;
+  /** File offset of the current chunk's first byte (-1: not a plain file). */
+  private chunkOffset = -1;
   constructor(
     private readonly maxLine: number,
     private readonly prefilter: LinePrefilter | undefined,
   ) {}
 
-  *push(chunk: Buffer, decoder: EventDecoder, final: boolean, batchSize: number): Generator<EventRecord[]> {
+  *push(
+    chunk: Buffer,
+    decoder: EventDecoder,
+    final: boolean,
+    batchSize: number,
+    chunkOffset = -1,
+  ): Generator<EventRecord[]> {
+    this.chunkOffset = chunkOffset;
     let start = 0;
     const end = chunk.length;
     if (this.pendingBytes > 0 || this.skipping) {
@@ -298,7 +318,7 @@ class LineSplitter {
         this.finishCarried(chunk.subarray(0, nl), decoder);
         start = nl + 1;
       } else {
-        this.carry(chunk);
+        this.carry(chunk, 0);
         start = end;
       }
     }
@@ -318,11 +338,11 @@ class LineSplitter {
       decoder.linesInFile++;
       if (nl - start > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - start);
       else if (!prefilter || prefilter.line(chunk, start, nl) || !decoder.skipLine(chunk, start, nl))
-        decoder.line(chunk, start, nl, decoder.linesInFile);
+        decoder.line(chunk, start, nl, decoder.linesInFile, this.offsetOf(start));
       start = nl + 1;
       if (decoder.batch.length >= batchSize) yield decoder.flushBatch();
     }
-    if (start < end) this.carry(chunk.subarray(start));
+    if (start < end) this.carry(chunk.subarray(start), start);
     if (final && (this.pendingBytes > 0 || this.skipping)) {
       decoder.linesInFile++;
       this.finishCarried(undefined, decoder);
@@ -338,14 +358,20 @@ class LineSplitter {
       if (nl < 0 || nl >= to) break;
       decoder.linesInFile++;
       if (nl - p > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - p);
-      else if (!decoder.skipLine(chunk, p, nl)) decoder.line(chunk, p, nl, decoder.linesInFile);
+      else if (!decoder.skipLine(chunk, p, nl))
+        decoder.line(chunk, p, nl, decoder.linesInFile, this.offsetOf(p));
       p = nl + 1;
     }
     return p;
   }
 
+  private offsetOf(at: number): number {
+    return this.chunkOffset < 0 ? -1 : this.chunkOffset + at;
+  }
+
   /** Keeps the start of a line that continues in the next block (copied: the block's memory is reused). */
-  private carry(part: Buffer): void {
+  private carry(part: Buffer, at: number): void {
+    if (this.pendingBytes === 0 && !this.skipping) this.carriedOffset = this.offsetOf(at);
     if (this.skipping || this.pendingBytes + part.length > this.maxLine) {
       this.skipping = true;
       this.pending = [];
@@ -365,11 +391,12 @@ class LineSplitter {
         this.prefilter.line(line, 0, line.length) ||
         !decoder.skipLine(line, 0, line.length)
       )
-        decoder.line(line, 0, line.length, decoder.linesInFile);
+        decoder.line(line, 0, line.length, decoder.linesInFile, this.carriedOffset);
     }
     this.pending = [];
     this.pendingBytes = 0;
     this.skipping = false;
+    this.carriedOffset = -1;
   }
 }
 
@@ -521,6 +548,9 @@ function isValueEnd(chunk: Buffer, i: number): boolean {
 /** Turns texts into EventRecords: lossless parse, hit unwrapping, provenance, timestamp checks. */
 class EventDecoder {
   batch: EventRecord[] = [];
+  /** Where the line being decoded lies in its file (offset -1: unknown), for ReadEvent.location. */
+  private lineOffset = -1;
+  private lineBytes = 0;
   linesInFile = 0;
   bytesInFile = 0;
   private file = "";
@@ -577,8 +607,12 @@ class EventDecoder {
     );
   }
 
-  line(buf: Buffer, start: number, end: number, lineNo: number): void {
-    if (lineNo === 1 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+  /** `offset`: the file offset of buf[start] when the file is read as it is (-1 otherwise). */
+  line(buf: Buffer, start: number, end: number, lineNo: number, offset = -1): void {
+    if (lineNo === 1 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
+      start += 3;
+      if (offset >= 0) offset += 3;
+    }
     if (end > start && buf[end - 1] === 0x0d) end--;
     // Blank lines are not events and not errors.
     let s = start;
@@ -593,7 +627,10 @@ class EventDecoder {
       this.issue("malformed", lineNo, `malformed JSON: ${shortJsonError(error)}`);
       return;
     }
+    this.lineOffset = offset;
+    this.lineBytes = end - start;
     this.accept(value, text, lineNo, undefined);
+    this.lineOffset = -1;
   }
 
   /**
@@ -721,6 +758,9 @@ class EventDecoder {
         lineNo,
         index,
         this.seq++,
+        // The line is the event's own text only when it is not a wrapped hit or an array element.
+        text !== undefined && index === undefined ? this.lineOffset : -1,
+        this.lineBytes,
       ),
     );
   }
@@ -730,7 +770,7 @@ class EventDecoder {
  * An EventRecord whose `id` and `provenance` are built only when asked for: most events are never output,
  * and two allocations per event showed in the reader's profile.
  */
-class ReadEvent implements EventRecord {
+export class ReadEvent implements EventRecord {
   readonly index: string;
   constructor(
     readonly source: JsonObject,
@@ -738,10 +778,16 @@ class ReadEvent implements EventRecord {
     index: string | undefined,
     /** The export's own `_id`, when the event came wrapped in a hit. */
     readonly exportId: string | undefined,
-    private readonly file: string,
+    readonly file: string,
     readonly lineNo: number,
     readonly elementIndex: number | undefined,
     readonly seq: number,
+    /**
+     * Where `raw` lies in `file` as bytes, when the file was read as it is (not gunzipped, not stdin) and
+     * the line is the event (-1 otherwise): what lets a long-held event be read back instead of kept.
+     */
+    readonly fileOffset = -1,
+    readonly fileBytes = 0,
   ) {
     this.index = index ?? file;
   }

@@ -152,6 +152,8 @@ const PLAIN_READ_BYTES = BLOCK_BYTES;
 export async function* openChunks(
   source: InputSource,
   onRawBytes?: (n: number) => void,
+  /** Called before the first chunk when the chunks are the file's own bytes from its start (not gzip). */
+  onPlainFile?: () => void,
 ): AsyncGenerator<Buffer, void, undefined> {
   if (source.range) {
     yield* rangeChunks(source.path, source.range, onRawBytes);
@@ -174,6 +176,7 @@ export async function* openChunks(
           gzip = true;
           break;
         }
+        if (block.position === 0) onPlainFile?.();
         onRawBytes?.(block.bytes.length);
         yield block.bytes;
       }
