@@ -1,11 +1,12 @@
 // AssemblyScript, compiled to dist/src/prefilter/teddy.wasm by scripts/build-wasm.mjs (not by tsc).
 //
 // Teddy (Hyperscan's SIMD literal matcher, as ripgrep also uses it): the needles are spread over up to 8
-// buckets; for each of the first three bytes of a needle, two 16-byte tables map a byte's low and high
-// nibble to the buckets whose needles may hold that byte there. Sixteen window starts are tested at once
-// with two table lookups (i8x16.swizzle) per fingerprint byte, with no dependency from one block of
-// sixteen to the next (the scalar jump loop it replaces waits on a table load per jump). A lane whose
-// bucket bits survive all three bytes is a candidate, verified byte by byte against its bucket's needles.
+// buckets; for each of the first three (find3) or four (find4) bytes of a needle, two 16-byte tables map
+// a byte's low and high nibble to the buckets whose needles may hold that byte there. Sixteen window
+// starts are tested at once with two table lookups (i8x16.swizzle) per fingerprint byte, with no
+// dependency from one block of sixteen to the next (the scalar jump loop it replaces waits on a table
+// load per jump). A lane whose bucket bits survive every fingerprint byte is a candidate, verified
+// against its bucket's needles (first 4 bytes at once, then byte by byte).
 //
 // The caller (src/prefilter/teddy.ts) owns the memory (imported) and the layout of each finder's tables,
 // at offsets from `tables` below. The searched bytes lie anywhere in the memory: in a read block (the
