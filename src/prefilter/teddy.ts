@@ -331,6 +331,9 @@ class TeddyFinder implements Finder {
    */
   private writeTables({ memory: mem, base }: Placement, grouped: readonly Bucket[]): void {
     const buckets = grouped.map((b) => b.members);
+    // A shared region may have held another finder's tables (its finder collected): start from zeros,
+    // so that no bucket bit or entry of that finder survives.
+    mem.fill(0, base, base + COPY_AREA);
     const view = new DataView(mem.buffer);
     let listed = 0;
     buckets.forEach((members, k) => {

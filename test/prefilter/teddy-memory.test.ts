@@ -147,3 +147,26 @@ test("with the shared regions taken and no memory to be had, the JavaScript sear
     for (const r of taken) releaseRegion(r);
   }
 });
+
+test("a shared region that held other tables is cleared before a finder writes its own", () => {
+  const taken: number[] = [];
+  for (let r = reserveRegion(); r !== undefined; r = reserveRegion()) taken.push(r);
+  const memory = blockMemory();
+  assert.ok(memory && taken.length > 0);
+  // A collected finder's leftovers: every table byte set.
+  const reused = taken.pop() as number;
+  new Uint8Array(memory.buffer).fill(0xff, reused, reused + 65536);
+  releaseRegion(reused);
+  try {
+    const needles = [needle("evil.example", true), needle("3cx ltd", true)];
+    const f = teddyFinder(needles);
+    assert.ok(f);
+    const text = Buffer.from('{"a":"benign text here"}\n{"b":"www.EVIL.example"}\n');
+    assert.equal(f.find(text, 0, text.length), naive(needles, text, 0, text.length));
+    assert.equal(f.lastNeedle, 0);
+    const placed = (f as unknown as { placed?: { base: number } }).placed;
+    assert.equal(placed?.base, reused, "the finder took the reused region");
+  } finally {
+    for (const r of taken) releaseRegion(r);
+  }
+});
