@@ -15,25 +15,23 @@ export const HeldEventCode = { changed: "IN001" } as const;
 
 /** The form to hold an event in: its place in its file, else its text, else itself. */
 export function retainEvent(event: EventRecord): EventRecord {
-  if (event instanceof HeldText || event instanceof HeldInFile) return event;
+  if (event instanceof HeldEvent) return event;
   if (event instanceof ReadEvent && event.fileOffset >= 0) return new HeldInFile(event);
   if (event.raw.length === 0) return event;
   return new HeldText(event);
 }
 
-/** An event held as its text; the document is parsed again when asked for. */
-class HeldText implements EventRecord {
-  readonly raw: string;
+/** What every held form keeps of an event, and its document parsed again from `raw` when asked for. */
+abstract class HeldEvent implements EventRecord {
   readonly index: string;
   readonly id: string;
-  readonly provenance: Provenance;
   readonly seq: number;
+  abstract readonly raw: string;
+  abstract readonly provenance: Provenance;
   private parsed: JsonObject | undefined;
   constructor(event: EventRecord) {
-    this.raw = event.raw;
     this.index = event.index;
     this.id = event.id;
-    this.provenance = event.provenance;
     this.seq = event.seq;
   }
   get source(): JsonObject {
@@ -45,15 +43,23 @@ class HeldText implements EventRecord {
   }
 }
 
+/** An event held as its text. */
+class HeldText extends HeldEvent {
+  readonly raw: string;
+  readonly provenance: Provenance;
+  constructor(event: EventRecord) {
+    super(event);
+    this.raw = event.raw;
+    this.provenance = event.provenance;
+  }
+}
+
 /**
  * An event held as the place of its line in its file. Reading it back checks the text against a
  * fingerprint taken when it was read (its length and a sample of its characters): a file changed or
  * truncated in the meantime is an error (IN001), never a wrong event.
  */
-class HeldInFile implements EventRecord {
-  readonly index: string;
-  readonly id: string;
-  readonly seq: number;
+class HeldInFile extends HeldEvent {
   private readonly file: string;
   private readonly lineNo: number;
   private readonly offset: number;
@@ -61,11 +67,8 @@ class HeldInFile implements EventRecord {
   private readonly textLength: number;
   private readonly fingerprint: number;
   private text: string | undefined;
-  private parsed: JsonObject | undefined;
   constructor(event: ReadEvent) {
-    this.index = event.index;
-    this.id = event.id;
-    this.seq = event.seq;
+    super(event);
     this.file = event.file;
     this.lineNo = event.lineNo;
     this.offset = event.fileOffset;
@@ -79,13 +82,6 @@ class HeldInFile implements EventRecord {
   get raw(): string {
     if (this.text === undefined) this.text = this.readBack();
     return this.text;
-  }
-  get source(): JsonObject {
-    if (this.parsed === undefined) this.parsed = parseJsonLossless(this.raw) as JsonObject;
-    return this.parsed;
-  }
-  toJSON(): EventRecord {
-    return plainEventRecord(this);
   }
 
   private readBack(): string {

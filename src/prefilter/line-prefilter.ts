@@ -44,29 +44,58 @@ const CAPITAL_I_DOT_UTF8 = Uint8Array.of(0xc4, 0xb0);
 const SLASH = 0x2f;
 
 /**
- * The hazards of these needles as needles of their own, for a search that takes them in the same pass
- * (without hazardFinders' check that an even number of backslashes precede an escape).
+ * What could hide one of these needles from a byte search: JSON escapes (`\<char>` followed by one of
+ * `tails`, or by anything when there are none) and byte sequences. Needles of ASCII bytes can only be
+ * hidden by `\u` escapes of ASCII characters (`\u00..`) and, for a case-insensitive `k` or `i`, of the two
+ * characters whose lower case is that letter (KELVIN SIGN `\u212a`, U+0130 `\u0130`), which are also
+ * hazards as their UTF-8 bytes. Other escapes (of Cyrillic, Chinese, emoji: exports that escape every
+ * non-ASCII character have them on most lines) then no longer keep a line. `\/` matters to a needle
+ * holding `/`.
+ */
+interface Hazards {
+  readonly escapes: readonly { readonly char: string; readonly tails: readonly string[] }[];
+  readonly bytes: readonly Uint8Array[];
+}
+
+function hazardsOf(needles: readonly Needle[]): Hazards {
+  const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
+  const ascii = needles.every((n) => n.bytes.every((b) => b < 0x80));
+  const unicodeTails = ascii ? ["00"] : [];
+  if (ascii && ciLetter("k")) unicodeTails.push("212");
+  if (ascii && ciLetter("i")) unicodeTails.push("013");
+  const escapes = [{ char: "u", tails: unicodeTails }];
+  if (needles.some((n) => n.bytes.includes(SLASH))) escapes.push({ char: "/", tails: [] });
+  const bytes: Uint8Array[] = [];
+  if (ciLetter("k")) bytes.push(KELVIN_UTF8);
+  if (ciLetter("i")) bytes.push(CAPITAL_I_DOT_UTF8);
+  return { escapes, bytes };
+}
+
+/**
+ * The hazard searches that could hide one of these needles: a native search per escape, its tails checked
+ * after each stop, and only escapes that open one (after an even run of backslashes) count.
+ */
+function hazardFinders(needles: readonly Needle[]): Finder[] {
+  const { escapes, bytes } = hazardsOf(needles);
+  return [...escapes.map((e) => new EscapeFinder(e.char, e.tails)), ...bytes.map((b) => new ExactFinder(b))];
+}
+
+/**
+ * The hazards as needles of their own, for a search that takes them in the same pass (without
+ * hazardFinders' check of the backslashes before an escape: an escaped backslash only costs a `line()`).
  */
 function hazardNeedles(needles: readonly Needle[]): Needle[] {
-  const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
-  const exact = (bytes: Uint8Array): Needle => ({
-    bytes,
+  const { escapes, bytes } = hazardsOf(needles);
+  const exact = (b: Uint8Array): Needle => ({
+    bytes: b,
     caseInsensitive: false,
     common: false,
-    text: Buffer.from(bytes).toString("latin1"),
+    text: Buffer.from(b).toString("latin1"),
   });
-  const text = (s: string) => exact(Buffer.from(s, "latin1"));
-  const out: Needle[] = [];
-  if (!needles.every((n) => n.bytes.every((b) => b < 0x80))) out.push(text("\\u"));
-  else {
-    out.push(text("\\u00"));
-    if (ciLetter("k")) out.push(text("\\u212"));
-    if (ciLetter("i")) out.push(text("\\u013"));
-  }
-  if (needles.some((n) => n.bytes.includes(SLASH))) out.push(text("\\/"));
-  if (ciLetter("k")) out.push(exact(KELVIN_UTF8));
-  if (ciLetter("i")) out.push(exact(CAPITAL_I_DOT_UTF8));
-  return out;
+  const texts = escapes.flatMap((e) =>
+    e.tails.length === 0 ? [`\\${e.char}`] : e.tails.map((t) => `\\${e.char}${t}`),
+  );
+  return [...texts.map((t) => exact(Buffer.from(t, "latin1"))), ...bytes.map(exact)];
 }
 
 /** Chunks of several block searches: the first covers a few lines, then each doubles. */
@@ -152,31 +181,6 @@ function withoutContaining(needles: readonly Needle[]): readonly Needle[] {
           (other.bytes.length < needles[i].bytes.length || !within(j, i) || j < i),
       ),
   );
-}
-
-/** The hazard searches that could hide one of these needles. */
-function hazardFinders(needles: readonly Needle[]): Finder[] {
-  const ciLetter = (c: string) => needles.some((n) => n.caseInsensitive && n.bytes.includes(c.charCodeAt(0)));
-  const out: Finder[] = [unicodeEscapes(needles, ciLetter("k"), ciLetter("i"))];
-  if (needles.some((n) => n.bytes.includes(SLASH))) out.push(new EscapeFinder("/"));
-  if (ciLetter("k")) out.push(new ExactFinder(KELVIN_UTF8));
-  if (ciLetter("i")) out.push(new ExactFinder(CAPITAL_I_DOT_UTF8));
-  return out;
-}
-
-/**
- * The `\uXXXX` escapes that could stand for a character of these needles. Needles of ASCII bytes can only
- * be hidden by escapes of ASCII characters (`\u00..`) and, for a case-insensitive `k` or `i`, of the two
- * characters whose lower case is that letter (KELVIN SIGN `\u212a`, U+0130 `\u0130`). Other escapes (of
- * Cyrillic, Chinese, emoji: exports that escape every non-ASCII character have them on most lines) then no
- * longer keep a line. The search still stops at every `\u` (one native search; the prefix is checked after).
- */
-function unicodeEscapes(needles: readonly Needle[], ciK: boolean, ciI: boolean): Finder {
-  if (!needles.every((n) => n.bytes.every((b) => b < 0x80))) return new EscapeFinder("u");
-  const tails = ["00"];
-  if (ciK) tails.push("212");
-  if (ciI) tails.push("013");
-  return new EscapeFinder("u", tails);
 }
 
 type LineTest = (buf: Buffer, start: number, end: number) => boolean;

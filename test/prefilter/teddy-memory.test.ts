@@ -123,9 +123,15 @@ test("the reader's prefiltered events are the same with blocks in the shared mem
   }
 });
 
-test("with the shared regions taken and no memory to be had, the JavaScript search answers", () => {
+/** Every free region of the shared memory (the test gives them back). */
+function takeAllRegions(): number[] {
   const taken: number[] = [];
   for (let r = reserveRegion(); r !== undefined; r = reserveRegion()) taken.push(r);
+  return taken;
+}
+
+test("with the shared regions taken and no memory to be had, the JavaScript search answers", () => {
+  const taken = takeAllRegions();
   const original = WebAssembly.Memory;
   (WebAssembly as { Memory: unknown }).Memory = class {
     constructor() {
@@ -149,8 +155,7 @@ test("with the shared regions taken and no memory to be had, the JavaScript sear
 });
 
 test("a shared region that held other tables is cleared before a finder writes its own", () => {
-  const taken: number[] = [];
-  for (let r = reserveRegion(); r !== undefined; r = reserveRegion()) taken.push(r);
+  const taken = takeAllRegions();
   const memory = blockMemory();
   assert.ok(memory && taken.length > 0);
   // A collected finder's leftovers: every table byte set.

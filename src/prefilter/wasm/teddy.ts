@@ -115,48 +115,7 @@ function verifyLanes(
  * of the needles' first 3 bytes.
  */
 export function find3(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
-  const lo0 = v128.load(tables + MASKS);
-  const hi0 = v128.load(tables + MASKS, 16);
-  const lo1 = v128.load(tables + MASKS, 32);
-  const hi1 = v128.load(tables + MASKS, 48);
-  const lo2 = v128.load(tables + MASKS, 64);
-  const hi2 = v128.load(tables + MASKS, 80);
-  const scratch = tables + SCRATCH;
-  const nibble = i8x16.splat(0x0f);
-  verified = 0;
-  // Each block of 16 bytes is loaded once: its bucket bits as fingerprint byte 0, 1 and 2 (m0, m1, m2)
-  // come from one pair of nibble vectors, and a start s passes when byte s passes as byte 0, s + 1 as
-  // byte 1 and s + 2 as byte 2: the next block's m1 and m2, shifted in by one and two lanes.
-  let block = v128.load(<usize>from);
-  let lo = v128.and(block, nibble);
-  let hi = i8x16.shr_u(block, 4);
-  let m0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
-  let m1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
-  let m2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
-  for (let p = from; p < startsEnd; p += 16) {
-    block = v128.load(<usize>p, 16);
-    lo = v128.and(block, nibble);
-    hi = i8x16.shr_u(block, 4);
-    const n0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
-    const n1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
-    const n2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
-    const r = v128.and(
-      m0,
-      v128.and(
-        i8x16.shuffle(m1, n1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16),
-        i8x16.shuffle(m2, n2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
-      ),
-    );
-    m0 = n0;
-    m1 = n1;
-    m2 = n2;
-    if (!v128.any_true(r)) continue;
-    v128.store(scratch, r);
-    const lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
-    const found = verifyLanes(tables, scratch, lanes, p, from, startsEnd, end, slack);
-    if (found !== NO_HIT) return found === PAST_END ? NO_HIT : found;
-  }
-  return NO_HIT;
+  return search(tables, from, startsEnd, end, slack, false);
 }
 
 /**
@@ -164,6 +123,13 @@ export function find3(tables: usize, from: i32, startsEnd: i32, end: i32, slack:
  * first 3 bytes are common in the text (a candidate's verification costs what dozens of blocks do).
  */
 export function find4(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32): i32 {
+  return search(tables, from, startsEnd, end, slack, true);
+}
+
+/** The search loop; inlined into find3 and find4 with `four` constant, so each has only its own work. */
+// @ts-ignore: decorator (AssemblyScript's)
+@inline
+function search(tables: usize, from: i32, startsEnd: i32, end: i32, slack: i32, four: bool): i32 {
   const lo0 = v128.load(tables + MASKS);
   const hi0 = v128.load(tables + MASKS, 16);
   const lo1 = v128.load(tables + MASKS, 32);
@@ -175,13 +141,16 @@ export function find4(tables: usize, from: i32, startsEnd: i32, end: i32, slack:
   const scratch = tables + SCRATCH;
   const nibble = i8x16.splat(0x0f);
   verified = 0;
+  // Each block of 16 bytes is loaded once: its bucket bits as fingerprint byte 0 to 3 (m0 to m3) come
+  // from one pair of nibble vectors, and a start s passes when byte s passes as byte 0, s + 1 as byte 1
+  // and so on: the next block's m1, m2 (and m3), shifted in by one, two (and three) lanes.
   let block = v128.load(<usize>from);
   let lo = v128.and(block, nibble);
   let hi = i8x16.shr_u(block, 4);
   let m0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
   let m1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
   let m2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
-  let m3 = v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi));
+  let m3 = four ? v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi)) : m0;
   for (let p = from; p < startsEnd; p += 16) {
     block = v128.load(<usize>p, 16);
     lo = v128.and(block, nibble);
@@ -189,18 +158,21 @@ export function find4(tables: usize, from: i32, startsEnd: i32, end: i32, slack:
     const n0 = v128.and(i8x16.swizzle(lo0, lo), i8x16.swizzle(hi0, hi));
     const n1 = v128.and(i8x16.swizzle(lo1, lo), i8x16.swizzle(hi1, hi));
     const n2 = v128.and(i8x16.swizzle(lo2, lo), i8x16.swizzle(hi2, hi));
-    const n3 = v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi));
-    const r = v128.and(
-      v128.and(m0, i8x16.shuffle(m1, n1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)),
+    let r = v128.and(
+      m0,
       v128.and(
+        i8x16.shuffle(m1, n1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16),
         i8x16.shuffle(m2, n2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
-        i8x16.shuffle(m3, n3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18),
       ),
     );
+    if (four) {
+      const n3 = v128.and(i8x16.swizzle(lo3, lo), i8x16.swizzle(hi3, hi));
+      r = v128.and(r, i8x16.shuffle(m3, n3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18));
+      m3 = n3;
+    }
     m0 = n0;
     m1 = n1;
     m2 = n2;
-    m3 = n3;
     if (!v128.any_true(r)) continue;
     v128.store(scratch, r);
     const lanes = i8x16.bitmask(i8x16.ne(r, i8x16.splat(0)));
