@@ -54,9 +54,12 @@ function buildGetter(path: string): FieldGetter {
       if (Object.hasOwn(node, key)) resolve((node as JsonObject)[key] as JsonValue, j, out);
     }
   };
+  const slot = slotFor(segments);
   return (doc) => {
     const out: JsonValue[] = [];
-    resolve(doc, 0, out);
+    if (doc === projection.doc) {
+      if (projection.stamp[slot] === projection.epoch) pushFlat(projection.values[slot], out);
+    } else resolve(doc, 0, out);
     return out;
   };
 }
@@ -132,61 +135,140 @@ function buildTester(path: string): FieldTester {
     }
     return false;
   };
-  // A document marked nested-only has no dotted key anywhere: one lookup per segment is the whole path.
-  const nested = (node: JsonValue, at: number, test: (value: JsonValue) => boolean): boolean => {
-    if (node === null) return false;
-    if (Array.isArray(node)) {
-      for (const element of node) if (nested(element, at, test)) return true;
-      return false;
-    }
-    if (at === n) return test(node);
-    if (typeof node !== "object") return false;
-    const key = segments[at];
-    const child = (node as JsonObject)[key];
-    if (child === undefined) return false;
-    if (key === "__proto__" ? !Object.hasOwn(node, key) : !isOwnJsonValue(child)) return false;
-    return nested(child, at + 1, test);
+  const slot = slotFor(segments);
+  return (doc, test) => {
+    if (doc === projection.doc)
+      return projection.stamp[slot] === projection.epoch && testFlat(projection.values[slot], test);
+    return resolve(doc, 0, test);
   };
-  return (doc, test) =>
-    (doc as Marked)[NESTED_ONLY] === true ? nested(doc, 0, test) : resolve(doc, 0, test);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The projected document
 
 /**
- * Marks a parsed document whose keys hold no `.` at any depth, so that field testers skip the dotted-key
- * lookups a path otherwise needs at every level (`a.b.c` is also `{"a.b": {"c"}}`, `{"a.b.c"}`, ...).
- * One walk over the document's keys costs less than those lookups once a consumer reads dozens of
- * fields per event (a hunt); engines reading a few fields do not mark. The mark is a non-enumerable
- * symbol: JSON output, key enumeration and structured clones do not see it. Marked documents must not be
- * modified afterwards.
+ * Every multi-segment path a tester or getter was compiled for, as a trie by segment; a path's node holds
+ * its slot in the projection. Trie keys never hold a `.`.
  */
-export function markNestedOnly(doc: JsonObject): void {
-  // A frozen document (a caller's own) is left unmarked: it is read the general way.
-  if (Object.isExtensible(doc) && !hasDottedKey(doc, 0))
-    Object.defineProperty(doc, NESTED_ONLY, { value: true });
+interface PathNode {
+  readonly children: Map<string, PathNode>;
+  slot: number;
 }
 
-const NESTED_ONLY: unique symbol = Symbol("quarry.nestedOnly");
+const paths: PathNode = { children: new Map(), slot: -1 };
+let slots = 0;
 
-type Marked = JsonObject & { [NESTED_ONLY]?: true };
+/**
+ * The values of every compiled path in one document, read by a single walk over the document
+ * (`projectDocument`): a reader of the projected document takes its values from its slot instead of
+ * looking the path up level by level. A hunt of the detection-rules corpus reads ~75 multi-segment fields
+ * per event, most of them more than once (dispatch, literal pre-checks, the rules themselves).
+ * A slot holds the value reached (a JSON array as it is), or, when the path reaches several values
+ * through arrays of objects, a list of them in the order a path lookup finds them; readers flatten either.
+ */
+const projection = {
+  doc: undefined as JsonObject | undefined,
+  epoch: 0,
+  /** Per slot: the epoch its value was written in (other slots are absent from the document). */
+  stamp: new Int32Array(256),
+  /** Per slot: the epoch in which its value became a list of values made here. */
+  multi: new Int32Array(256),
+  values: [] as JsonValue[],
+};
 
-/** Documents nested deeper than this are not walked (and so never marked). */
-const MAX_MARK_DEPTH = 64;
-
-function hasDottedKey(node: JsonObject | JsonValue[], depth: number): boolean {
-  if (depth > MAX_MARK_DEPTH) return true;
-  if (Array.isArray(node)) {
-    for (const element of node)
-      if (element !== null && typeof element === "object" && hasDottedKey(element as JsonObject, depth + 1))
-        return true;
-    return false;
+function slotFor(segments: readonly string[]): number {
+  let node = paths;
+  for (const segment of segments) {
+    let child = node.children.get(segment);
+    if (!child) node.children.set(segment, (child = { children: new Map(), slot: -1 }));
+    node = child;
   }
+  if (node.slot < 0) {
+    node.slot = slots++;
+    if (slots > projection.stamp.length) {
+      const grown = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      projection.stamp = grown(projection.stamp);
+      projection.multi = grown(projection.multi);
+    }
+    // A projection made before this path existed has no value for it: it must not answer for it.
+    projection.doc = undefined;
+  }
+  return node.slot;
+}
+
+/** Arrays and objects nested deeper than this are not walked: the document is then read path by path. */
+const MAX_PROJECT_DEPTH = 64;
+
+/**
+ * Walk a parsed document once and keep the values of every compiled path, so that reads of this document
+ * (until the next call) cost one slot lookup. Only the parts of the document some path enters are
+ * visited. A document with a dotted key where a path could run through it (`{"process.name": ...}`),
+ * or nested too deeply, is not projected: it is read path by path, as any other document. Returns
+ * whether it was projected. The document must not be modified while it is the projected one.
+ */
+export function projectDocument(doc: JsonObject): boolean {
+  const epoch = ++projection.epoch;
+  projection.doc = undefined;
+  if (!projectObject(doc, paths, epoch, 0)) return false;
+  projection.doc = doc;
+  return true;
+}
+
+function projectObject(node: JsonObject, trie: PathNode, epoch: number, depth: number): boolean {
+  const children = trie.children;
   for (const key in node) {
-    if (key.indexOf(".") >= 0) return true;
+    const child = children.get(key);
+    if (child === undefined) {
+      // A dotted key that spells part of a compiled path (`{"process.name": ...}`): read path by path.
+      if (key.indexOf(".") >= 0 && spellsPath(trie, key)) return false;
+      continue;
+    }
     const value = node[key];
-    if (value !== null && typeof value === "object" && hasDottedKey(value as JsonObject, depth + 1))
-      return true;
+    if (value === null || typeof value === "function") continue;
+    if (child.slot >= 0) record(child.slot, value, epoch);
+    if (typeof value === "object" && child.children.size > 0 && !projectValue(value, child, epoch, depth + 1))
+      return false;
   }
-  return false;
+  return true;
+}
+
+/** Whether the segments of a dotted key lead through the trie from `trie`. */
+function spellsPath(trie: PathNode, key: string): boolean {
+  let node: PathNode | undefined = trie;
+  for (const segment of key.split(".")) {
+    node = node.children.get(segment);
+    if (!node) return false;
+  }
+  return true;
+}
+
+function projectValue(
+  value: JsonObject | JsonValue[],
+  trie: PathNode,
+  epoch: number,
+  depth: number,
+): boolean {
+  if (depth > MAX_PROJECT_DEPTH) return false;
+  if (!Array.isArray(value)) return projectObject(value, trie, epoch, depth);
+  for (const element of value)
+    if (element !== null && typeof element === "object" && !projectValue(element, trie, epoch, depth + 1))
+      return false;
+  return true;
+}
+
+function record(slot: number, value: JsonValue, epoch: number): void {
+  const values = projection.values;
+  if (projection.stamp[slot] !== epoch) {
+    projection.stamp[slot] = epoch;
+    values[slot] = value;
+  } else if (projection.multi[slot] !== epoch) {
+    projection.multi[slot] = epoch;
+    values[slot] = [values[slot], value];
+  } else (values[slot] as JsonValue[]).push(value);
 }
 
 /**

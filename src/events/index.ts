@@ -7,7 +7,7 @@ export {
   type FieldTester,
   type FirstValueGetter,
   firstValue,
-  markNestedOnly,
+  projectDocument,
 } from "./field-access.js";
 export { HeldEventCode, retainEvent } from "./held.js";
 export { parseJsonLossless, stringifyJson } from "./json.js";

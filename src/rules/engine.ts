@@ -12,7 +12,7 @@ import {
   compileFirstValue,
   type FieldGetter,
   type FirstValueGetter,
-  markNestedOnly,
+  projectDocument,
 } from "../events/field-access.js";
 import { stringifyJson } from "../events/json.js";
 import { compareTimestamps, formatTimestamp, parseTimestamp, type Timestamp } from "../events/timestamp.js";
@@ -557,8 +557,8 @@ class TermStats {
   }
 }
 
-/** Rules from which a pass marks documents nested-only (see HuntPass.markDocuments). */
-const MARK_DOCUMENTS_RULES = 64;
+/** Rules from which a pass projects each document (see HuntPass.projectDocuments). */
+const PROJECT_DOCUMENTS_RULES = 64;
 
 /** Documents nested deeper than this are not walked: every rule sees them (never a stack overflow). */
 const MAX_WALK_DEPTH = 64;
@@ -581,10 +581,11 @@ export class HuntPass {
   private sample: EventRecord[] | undefined = [];
 
   /**
-   * Large rule sets read many multi-segment fields per event (~75 for the detection-rules corpus, where
-   * marking documents nested-only made the hunt ~7% faster); a small pack reads too few to repay the walk.
+   * Large rule sets read many multi-segment fields per event (~75 for the detection-rules corpus), most
+   * of them several times (dispatch, literal pre-checks, the rules): projecting each document once
+   * (`projectDocument`) makes those reads slot lookups; a small pack reads too few to repay the walk.
    */
-  private readonly markDocuments: boolean;
+  private readonly projectDocuments: boolean;
   /** Per compiled rule: time spent (ms, sampled unless profiling) and events seen after dispatch. */
   private readonly ms: Float64Array;
   private readonly evaluated: Float64Array;
@@ -597,7 +598,7 @@ export class HuntPass {
     this.runs = hunt.compiled.map((c) => c.makeRun(this, c));
     this.tsGetter = compileFirstValue(hunt.timestampField);
     this.profile = options.profile ?? hunt.options.profile ?? false;
-    this.markDocuments = hunt.compiled.length >= MARK_DOCUMENTS_RULES;
+    this.projectDocuments = hunt.compiled.length >= PROJECT_DOCUMENTS_RULES;
     this.ms = new Float64Array(hunt.compiled.length);
     this.evaluated = new Float64Array(hunt.compiled.length);
     this.candidates = new Int32Array(hunt.compiled.length);
@@ -641,7 +642,7 @@ export class HuntPass {
   }
 
   pushEvent(event: EventRecord): void {
-    if (this.markDocuments) markNestedOnly(event.source);
+    if (this.projectDocuments) projectDocument(event.source);
     const t = parseTimestamp(this.tsGetter(event.source));
     this.currentEvent = event;
     this.currentTime = t;

@@ -4,7 +4,7 @@ import {
   compileField,
   compileFieldTester,
   compileFirstValue,
-  markNestedOnly,
+  projectDocument,
 } from "../../src/events/field-access.js";
 import type { JsonObject, JsonValue } from "../../src/events/types.js";
 import fc from "../fc.js";
@@ -86,16 +86,17 @@ test("property: compileFieldTester and compileFirstValue agree with compileField
   );
 });
 
-test("property: a document marked nested-only reads exactly as unmarked, and the mark is invisible", () => {
-  let marked = 0;
+test("property: a projected document reads exactly as one read path by path", () => {
+  let projected = 0;
+  const pathsRead = ["a", "a.b", "a.b.c", "b.c", "c", "__proto__.a", "a.__proto__", "b.a.b"];
+  // Compiled before any projection, as a hunt compiles its rules first.
+  for (const path of pathsRead) compileFieldTester(path);
   fc.assert(
-    fc.property(docArb, fc.constantFrom("a", "a.b", "a.b.c", "b.c", "c", "__proto__.a"), (doc, path) => {
+    fc.property(docArb, fc.constantFrom(...pathsRead), (doc, path) => {
       const copy = JSON.parse(JSON.stringify(doc)) as JsonObject;
       const before = JSON.stringify(copy);
-      markNestedOnly(copy);
+      if (projectDocument(copy)) projected++;
       assert.equal(JSON.stringify(copy), before);
-      assert.deepEqual(Object.keys(copy), Object.keys(JSON.parse(before) as JsonObject));
-      assert.deepEqual(copy, JSON.parse(before));
       const expected = compileField(path)(JSON.parse(before) as JsonObject);
       const seen: JsonValue[] = [];
       compileFieldTester(path)(copy, (value) => {
@@ -103,22 +104,29 @@ test("property: a document marked nested-only reads exactly as unmarked, and the
         return false;
       });
       assert.deepEqual(seen, expected);
-      if (!before.includes('.":') && !/"[^"]*\.[^"]*":/.test(before)) marked++;
+      assert.deepEqual(compileField(path)(copy), expected);
+      assert.deepEqual(compileFirstValue(path)(copy), expected[0]);
     }),
     { numRuns: 3000 },
   );
-  assert.ok(marked > 300, `documents without dotted keys were generated (${marked})`);
+  assert.ok(projected > 300, `documents were projected (${projected})`);
 });
 
-test("markNestedOnly: dotted keys at any depth, also inside arrays, keep the full resolution", () => {
+test("projectDocument: dotted keys where a path runs, at any depth or inside arrays, are read path by path", () => {
   const docs: JsonObject[] = [
     { "a.b": { c: 1 }, a: { b: { c: 2 } } },
     { a: [{ "b.c": 1 }, { b: { c: 2 } }] },
     { a: { b: [[{ c: 1 }], { "c.d": 0, c: 2 }] } },
+    { a: { b: [[{ c: 1 }], [[{ c: 3 }, null, { c: [4, [5]] }]], { c: 2 }] } },
+    { a: { b: { c: null } }, "x.y": 1 },
   ];
-  for (const doc of docs) {
+  for (const path of ["a.b.c", "a.b", "a"]) compileFieldTester(path);
+  // A dotted key that no compiled path runs through ("x.y"; "c.d" where no path goes on from c) does not
+  // stop the projection.
+  const projects = [false, false, true, true, true];
+  docs.forEach((doc, i) => {
     const plain = JSON.parse(JSON.stringify(doc)) as JsonObject;
-    markNestedOnly(doc);
+    assert.equal(projectDocument(doc), projects[i], JSON.stringify(doc));
     for (const path of ["a.b.c", "a.b", "a"]) {
       const seen: JsonValue[] = [];
       compileFieldTester(path)(doc, (v) => {
@@ -127,15 +135,23 @@ test("markNestedOnly: dotted keys at any depth, also inside arrays, keep the ful
       });
       assert.deepEqual(seen, compileField(path)(plain), `${JSON.stringify(plain)} ${path}`);
     }
-  }
+  });
 });
 
-test("markNestedOnly leaves a frozen document unmarked and readable", () => {
-  const doc = Object.freeze({ a: Object.freeze({ b: 1 }) }) as JsonObject;
-  markNestedOnly(doc);
-  assert.deepEqual(compileField("a.b")(doc), [1]);
+test("projectDocument: a path compiled after the projection, a frozen or deeply nested document", () => {
+  compileFieldTester("p.q");
+  const doc = Object.freeze({ p: Object.freeze({ q: 1, r: { s: 2 } }) }) as JsonObject;
+  assert.equal(projectDocument(doc), true);
+  assert.deepEqual(compileField("p.q")(doc), [1]);
+  // New path: the projection made before it cannot answer for it, so it is read path by path.
+  assert.deepEqual(compileField("p.r.s")(doc), [2]);
   assert.equal(
-    compileFieldTester("a.b")(doc, (v) => v === 1),
+    compileFieldTester("p.q")(doc, (v) => v === 1),
     true,
   );
+  let deep: JsonValue = { q: 7 };
+  for (let i = 0; i < 200; i++) deep = [deep];
+  const nested = { p: deep } as JsonObject;
+  assert.equal(projectDocument(nested), false);
+  assert.deepEqual(compileField("p.q")(nested), [7]);
 });

@@ -407,7 +407,7 @@ test("property: an index of 1,300 rules (several bitset words and summary words)
   );
 });
 
-test("a pass of 64+ rules (documents marked nested-only) alerts as each rule does alone, dotted keys or not", () => {
+test("a pass of 64+ rules (documents projected) alerts as each rule does alone, dotted keys or not", () => {
   const rules: DetectionRule[] = [];
   for (let i = 0; i < 70; i++) {
     rules.push(
