@@ -36,8 +36,10 @@ export interface IndicatorIndex {
   /**
    * Every indicator that matches any field of the event; one match per (indicator, field, value).
    * A `related.*` field only reports an indicator no other field of the event matched (they are copies).
+   * `raw`, the event's JSON text when the caller has it, lets the search for hash fields be skipped when
+   * the text holds no indexed hash (see `HashTextGate`): the answer is the same either way.
    */
-  matchEvent(doc: JsonObject): IndicatorMatch[];
+  matchEvent(doc: JsonObject, raw?: string): IndicatorMatch[];
   /** Hash indicators equal to this hex digest (any letter case, surrounding spaces ignored). */
   matchHash(hex: string): Indicator[];
   /** Domain indicators equal to this name or to one of its parent domains; IP indicators if it is an IP. */
@@ -209,6 +211,7 @@ export function buildIndicatorIndex(input: readonly (IndicatorList | Indicator)[
   const hasHashes = hashes.size > 0;
 
   const lookupHash = (hex: string): Bucket | undefined => hashes.get(hex.trim().toLowerCase());
+  const hashGate = hasHashes ? HashTextGate.for(hashes.keys()) : undefined;
 
   // Lookups push the buckets they hit onto `out`; nothing is allocated on a miss.
   const lookupDomain = (name: string, out: Bucket[]): void => {
@@ -296,7 +299,7 @@ export function buildIndicatorIndex(input: readonly (IndicatorList | Indicator)[
   const urlPort = compileField("url.port");
   const urlScheme = compileField("url.scheme");
 
-  const matchEvent = (doc: JsonObject): IndicatorMatch[] => {
+  const matchEvent = (doc: JsonObject, raw?: string): IndicatorMatch[] => {
     let matches: IndicatorMatch[] | undefined;
     // `indicator/field/value` already reported: a linear scan while few (the usual case), then a set.
     let seenKeys: Set<string> | undefined;
@@ -341,7 +344,7 @@ export function buildIndicatorIndex(input: readonly (IndicatorList | Indicator)[
       }
     };
     const roots = rootKeys(doc);
-    if (hasHashes) {
+    if (hasHashes && (!raw || !hashGate || hashGate.mayHold(raw))) {
       walkHashes(doc, (field, value, related) => {
         const bucket = lookupHash(value);
         if (!bucket) return;
@@ -409,6 +412,72 @@ export function buildIndicatorIndex(input: readonly (IndicatorList | Indicator)[
       }),
     matchUrl: (url) => collect((out) => lookupUrl(url.trim(), out, false)),
   };
+}
+
+/**
+ * Whether an event's JSON text can hold a value equal to one of the indexed hashes: walking a parsed
+ * document for its hash fields costs more than this look at its text, and most events a hunt keeps hold
+ * no indicator. A value matches when, trimmed and lower-cased, it is an indexed hash, and every indexed
+ * hash is hex: unless a digit or letter is escaped (`\u00XX`; a text with `\u00` anywhere is always
+ * walked), the value's hex digits stand in the text as they are, ending a run of hex digits (what can
+ * follow them in the value, whitespace, raw or escaped, and the closing quote are not hex digits; what
+ * precedes them can be, as the `f` of an escaped form feed). So the runs at least as long as the shortest
+ * hash are found by sampling (a run that long covers a sampled position, as in `hasLongDigitRun`), and
+ * each run's last 32, 40 or 64 digits (each indexed length) are looked up. No gate (every event walked)
+ * when an indexed hash is not plain lower-case hex.
+ */
+class HashTextGate {
+  private static readonly HEX = /^[0-9a-f]+$/;
+  private constructor(
+    private readonly hashes: ReadonlySet<string>,
+    /** The indexed hashes' lengths, shortest first. */
+    private readonly lengths: readonly number[],
+  ) {}
+  static for(keys: Iterable<string>): HashTextGate | undefined {
+    const hashes = new Set<string>();
+    for (const k of keys) {
+      if (!HashTextGate.HEX.test(k)) return undefined;
+      hashes.add(k);
+    }
+    if (hashes.size === 0) return undefined;
+    const lengths = [...new Set([...hashes].map((h) => h.length))].sort((a, b) => a - b);
+    return new HashTextGate(hashes, lengths);
+  }
+  /** False only when no value of the event can equal an indexed hash. */
+  mayHold(raw: string): boolean {
+    if (hasDigitEscape(raw)) return true;
+    const shortest = this.lengths[0];
+    const end = raw.length;
+    let p = shortest - 1;
+    while (p < end) {
+      if (!isHexUnit(raw.charCodeAt(p))) {
+        p += shortest;
+        continue;
+      }
+      let start = p;
+      while (start > 0 && isHexUnit(raw.charCodeAt(start - 1))) start--;
+      let stop = p + 1;
+      while (stop < end && isHexUnit(raw.charCodeAt(stop))) stop++;
+      for (const length of this.lengths) {
+        if (length > stop - start) break;
+        if (this.hashes.has(raw.slice(stop - length, stop).toLowerCase())) return true;
+      }
+      // The next run starts after `stop` (not a hex digit) and covers stop + shortest if long enough.
+      p = stop + shortest;
+    }
+    return false;
+  }
+}
+
+function isHexUnit(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+}
+
+/** Whether the text holds `\u00` (the escapes that can spell an ASCII digit or letter). */
+function hasDigitEscape(raw: string): boolean {
+  for (let at = raw.indexOf("u00"); at >= 0; at = raw.indexOf("u00", at + 3))
+    if (at > 0 && raw.charCodeAt(at - 1) === 92) return true;
+  return false;
 }
 
 const indicatorIds = new WeakMap<Indicator, number>();

@@ -689,7 +689,7 @@ export class HuntPass {
 
   private matchIocs(index: IndicatorIndex, event: EventRecord, timed: boolean): void {
     const t0 = timed ? performance.now() : 0;
-    const matches = index.matchEvent(event.source);
+    const matches = index.matchEvent(event.source, event.raw);
     if (matches.length > 0) {
       const byRule = new Map<CompiledRule, JsonObject[]>();
       for (const m of matches) {

@@ -12,6 +12,7 @@ import {
   parseIndicators,
   URL_FIELDS,
 } from "../../src/intel/index.js";
+import fc from "../fc.js";
 
 const SHA256 = "ab".repeat(32);
 const SHA1 = "cd".repeat(20);
@@ -300,4 +301,73 @@ test("matching is fast: 5,000 indicators, 50,000 events", () => {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   assert.ok(found > 0);
   assert.ok(ms < 5000, `took ${ms} ms`);
+});
+
+test("property: the event's text, when given, never changes the matches (the hash text gate)", () => {
+  const pieces = [
+    SHA256,
+    SHA256.toUpperCase(),
+    SHA1,
+    MD5,
+    MD5.toUpperCase(),
+    "ab".repeat(31),
+    "0f".repeat(16),
+  ];
+  const around = ["", " ", "\f", "\t", "f", "0", "\n ", "x", "ff"];
+  const valueArb = fc
+    .tuple(fc.constantFrom(...around), fc.constantFrom(...pieces), fc.constantFrom(...around))
+    .map(([a, h, b]) => `${a}${h}${b}`);
+  const fieldArb = fc.constantFrom(
+    ["file", "hash", "sha256"],
+    ["process", "hash", "md5"],
+    ["process.parent.hash", "sha1"],
+    ["related", "hash"],
+    ["winlog", "event_data", "Hashes"],
+    ["message"],
+  );
+  const docArb = fc
+    .array(fc.tuple(fieldArb, valueArb, fc.boolean()), { minLength: 1, maxLength: 4 })
+    .map((entries) => {
+      const doc: JsonObject = {};
+      for (const [path, value, sysmon] of entries) {
+        let node = doc;
+        for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as JsonObject;
+        node[path[path.length - 1]] =
+          path[path.length - 1] === "Hashes" && sysmon ? `SHA1=${value},MD5=0` : value;
+      }
+      return doc;
+    });
+  // Texts as encoders write them: plain, or with a digit or letter of a long hex run escaped as \u00XX.
+  const rawArb = (doc: JsonObject) =>
+    fc.nat().map((n) => {
+      const plain = JSON.stringify(doc);
+      const runs = [...plain.matchAll(/[0-9a-fA-F]{32,}/g)];
+      if (n % 2 === 0 || runs.length === 0) return plain;
+      const run = runs[n % runs.length];
+      const at = (run.index ?? 0) + (n % run[0].length);
+      // Not the letter of an escape such as \f.
+      if (plain[at - 1] === "\\") return plain;
+      return `${plain.slice(0, at)}\\u00${plain.charCodeAt(at).toString(16)}${plain.slice(at + 1)}`;
+    });
+  let matched = 0;
+  fc.assert(
+    fc.property(
+      docArb.chain((doc) => fc.tuple(fc.constant(doc), rawArb(doc))),
+      ([doc, raw]) => {
+        assert.deepEqual(JSON.parse(raw), doc);
+        const expected = index.matchEvent(doc);
+        if (expected.length > 0) matched++;
+        assert.deepEqual(index.matchEvent(doc, raw), expected);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.ok(matched > 200, `events with hash matches were generated (${matched})`);
+  // A digit or letter escaped in the middle of a hash leaves no run long enough: the text is not trusted.
+  const doc = { file: { hash: { sha256: SHA256 } } };
+  const escaped = JSON.stringify(doc).replace(SHA256, `${SHA256.slice(0, 40)}\\u0061${SHA256.slice(41)}`);
+  assert.deepEqual(JSON.parse(escaped), doc);
+  assert.equal(index.matchEvent(doc, escaped).length, 1);
+  // Its text tells the truth otherwise: an event without an indexed hash is not walked, and matches nothing.
+  assert.deepEqual(index.matchEvent({ file: { hash: { sha256: "12".repeat(32) } } }, JSON.stringify(doc)), []);
 });
