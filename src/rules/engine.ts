@@ -490,68 +490,96 @@ export class Hunt {
 const SAMPLE_EVENTS = 2048;
 
 /** How often each guard term holds in a sample of the input. */
+/** A node of the term fields' trie (by path segment), with the counts of the field it ends, if any. */
+interface StatNode {
+  readonly children: Map<string, StatNode>;
+  /** Set when a term's field ends here. */
+  stats: FieldStats | undefined;
+}
+
+interface FieldStats {
+  /** Sampled events holding the field. */
+  present: number;
+  /** Per value key, the sampled events holding it, and the last event counted (each event counts once). */
+  readonly values: Map<string, { count: number; event: number }>;
+  /** The last event counted in `present`. */
+  event: number;
+}
+
 class TermStats {
-  private readonly present = new Map<string, number>();
-  private readonly valueCounts = new Map<string, Map<string, number>>();
+  private readonly fields = new Map<string, FieldStats>();
   private readonly n: number;
   constructor(terms: readonly GuardTerm[], sample: readonly EventRecord[]) {
     this.n = sample.length;
-    const paths = new Set<string>();
-    const prefixes = new Set<string>();
+    // The sample is walked once along a trie of the term fields (no path strings built per key): the
+    // first events of every hunt pay for this walk.
+    const root: StatNode = { children: new Map(), stats: undefined };
+    const descend = (from: StatNode, segments: readonly string[], create: boolean): StatNode | undefined => {
+      let node: StatNode | undefined = from;
+      for (const segment of segments) {
+        let child: StatNode | undefined = node.children.get(segment);
+        if (!child) {
+          if (!create) return undefined;
+          node.children.set(segment, (child = { children: new Map(), stats: undefined }));
+        }
+        node = child;
+      }
+      return node;
+    };
     for (const t of terms) {
-      paths.add(t.field);
-      const parts = t.field.split(".");
-      for (let k = 1; k < parts.length; k++) prefixes.add(parts.slice(0, k).join("."));
+      const node = descend(root, t.field.split("."), true)!;
+      if (!node.stats) {
+        node.stats = { present: 0, values: new Map(), event: -1 };
+        this.fields.set(t.field, node.stats);
+      }
     }
-    for (const event of sample) {
-      const seen = new Set<string>();
-      const visit = (node: JsonValue, path: string, depth: number): void => {
-        if (node === null || depth > MAX_WALK_DEPTH) return;
-        if (Array.isArray(node)) {
-          for (const e of node) visit(e, path, depth + 1);
-          return;
+    const count = (stats: FieldStats, key: string, event: number) => {
+      const entry = stats.values.get(key);
+      if (!entry) stats.values.set(key, { count: 1, event });
+      else if (entry.event !== event) {
+        entry.count++;
+        entry.event = event;
+      }
+    };
+    const visit = (value: JsonValue, node: StatNode, event: number, depth: number): void => {
+      if (value === null || depth > MAX_WALK_DEPTH) return;
+      if (Array.isArray(value)) {
+        for (const e of value) visit(e, node, event, depth + 1);
+        return;
+      }
+      const stats = node.stats;
+      if (stats) {
+        if (stats.event !== event) {
+          stats.event = event;
+          stats.present++;
         }
-        if (path !== "" && paths.has(path)) {
-          if (!seen.has(path)) {
-            seen.add(path);
-            this.present.set(path, (this.present.get(path) ?? 0) + 1);
-          }
-          if (typeof node !== "object" || typeof node === "bigint") {
-            const keys = [
-              typeof node === "string" ? node.toLowerCase() : undefined,
-              typeof node === "boolean" ? undefined : integerKey(node),
-            ];
-            for (const v of keys) {
-              if (v === undefined) continue;
-              const key = `${path}\u0000${v}`;
-              if (seen.has(key)) continue;
-              seen.add(key);
-              let m = this.valueCounts.get(path);
-              if (!m) this.valueCounts.set(path, (m = new Map()));
-              m.set(v, (m.get(v) ?? 0) + 1);
-            }
-          }
+        if (typeof value !== "object" || typeof value === "bigint") {
+          if (typeof value === "string") count(stats, value.toLowerCase(), event);
+          const int = typeof value === "boolean" ? undefined : integerKey(value);
+          if (int !== undefined && (typeof value !== "string" || int !== value.toLowerCase()))
+            count(stats, int, event);
         }
-        if (typeof node !== "object" || typeof node === "bigint") return;
-        for (const key in node) {
-          const child = path === "" ? key : `${path}.${key}`;
-          if (prefixes.has(child) || paths.has(child))
-            visit((node as JsonObject)[key] as JsonValue, child, depth + 1);
-        }
-      };
-      visit(event.source, "", 0);
-    }
+      }
+      if (typeof value !== "object" || typeof value === "bigint" || node.children.size === 0) return;
+      for (const key in value) {
+        // A dotted key (`"process.name"`) stands for as many levels as it has segments.
+        const child =
+          node.children.get(key) ?? (key.includes(".") ? descend(node, key.split("."), false) : undefined);
+        if (child) visit((value as JsonObject)[key] as JsonValue, child, event, depth + 1);
+      }
+    };
+    sample.forEach((event, i) => visit(event.source, root, i, 0));
   }
   /** Fraction of events the term lets through; ties (and no sample) broken by the static guess. */
   estimate(t: GuardTerm): number {
     const fallback = staticEstimate(t);
     if (this.n === 0) return fallback;
     let count: number;
-    if (t.values === undefined) count = this.present.get(t.field) ?? 0;
+    const stats = this.fields.get(t.field);
+    if (t.values === undefined) count = stats?.present ?? 0;
     else {
-      const m = this.valueCounts.get(t.field);
       count = 0;
-      if (m) for (const v of t.values) count += m.get(v) ?? 0;
+      if (stats) for (const v of t.values) count += stats.values.get(v)?.count ?? 0;
     }
     return (Math.min(count, this.n) + 0.5) / (this.n + 1) + fallback * 1e-3;
   }
