@@ -568,7 +568,7 @@ class TermStats {
         if (child) visit((value as JsonObject)[key] as JsonValue, child, event, depth + 1);
       }
     };
-    sample.forEach((event, i) => visit(event.source, root, i, 0));
+    for (let i = 0; i < sample.length; i++) visit(sample[i].source, root, i, 0);
   }
   /** Fraction of events the term lets through; ties (and no sample) broken by the static guess. */
   estimate(t: GuardTerm): number {
