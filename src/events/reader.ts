@@ -59,6 +59,8 @@ export interface ReadOptions {
    * A test on raw bytes before decoding (NDJSON only; see LinePrefilter). It may accept lines that turn
    * out not to match, but must never reject a line the consumer needs: rejected lines are counted in
    * `prefiltered` and not parsed (so a malformed line that fails the test is not reported either).
+   * A prefilter that keeps more than 3 lines in 4 of a file's first 4,096 is dropped for the rest of that
+   * file (every line is parsed, as without one): it saves too few parses to pay for its searches.
    */
   readonly prefilter?: LinePrefilter;
   /**
@@ -288,8 +290,18 @@ export function detectMode(head: Buffer, final: boolean): "lines" | "values" | u
  * hit in the block, the lines before it are only counted (and length-checked), and the hit's line is
  * verified with `line()` before it is parsed.
  */
+/** Lines of a file over which a prefilter's keep rate is measured (see ReadOptions.prefilter). */
+const PREFILTER_GUARD_LINES = 4096;
+/** A prefilter keeping more than this fraction of those lines is dropped for the rest of the file. */
+const PREFILTER_MAX_KEEP = 0.75;
+
 class LineSplitter {
   private pending: Buffer[] = [];
+  /** Lines the prefilter kept and ruled out while its keep rate is measured (`judging`). */
+  private kept = 0;
+  private ruledOut = 0;
+  private judging = true;
+  private prefilter: LinePrefilter | undefined;
   private pendingBytes = 0;
   private skipping = false;
   /** File offset of the carried line's first byte (-1: not a plain file). */
@@ -298,8 +310,20 @@ class LineSplitter {
   private chunkOffset = -1;
   constructor(
     private readonly maxLine: number,
-    private readonly prefilter: LinePrefilter | undefined,
-  ) {}
+    prefilter: LinePrefilter | undefined,
+  ) {
+    this.prefilter = prefilter;
+  }
+
+  /** Count a prefilter's decisions over the first lines; drop it if it keeps most of them. */
+  private judge(kept: number, ruledOut: number): void {
+    this.kept += kept;
+    this.ruledOut += ruledOut;
+    const seen = this.kept + this.ruledOut;
+    if (seen < PREFILTER_GUARD_LINES) return;
+    if (this.kept > PREFILTER_MAX_KEEP * seen) this.prefilter = undefined;
+    this.judging = false;
+  }
 
   *push(
     chunk: Buffer,
@@ -322,23 +346,31 @@ class LineSplitter {
         start = end;
       }
     }
-    const prefilter = this.prefilter;
     while (start < end) {
+      const prefilter = this.prefilter;
       if (prefilter) {
         const hit = prefilter.next(chunk, start, end);
         // (lastIndexOf with a negative offset would count from the block's end: a hit at `start` is its
         // own line's start.)
         const lineStart =
           hit < 0 ? end : hit <= start ? start : Math.max(start, chunk.lastIndexOf(0x0a, hit - 1) + 1);
-        if (lineStart > start) start = this.skipLines(chunk, start, lineStart, decoder);
+        if (lineStart > start) {
+          const before = decoder.linesInFile;
+          start = this.skipLines(chunk, start, lineStart, decoder);
+          if (this.judging) this.judge(0, decoder.linesInFile - before);
+        }
         if (hit < 0) break;
       }
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
       decoder.linesInFile++;
       if (nl - start > this.maxLine) decoder.tooLong(decoder.linesInFile, nl - start);
-      else if (!prefilter || prefilter.line(chunk, start, nl) || !decoder.skipLine(chunk, start, nl))
-        decoder.line(chunk, start, nl, decoder.linesInFile, this.offsetOf(start));
+      else {
+        const keep = !prefilter || prefilter.line(chunk, start, nl);
+        if (prefilter && this.judging) this.judge(keep ? 1 : 0, keep ? 0 : 1);
+        if (keep || !decoder.skipLine(chunk, start, nl))
+          decoder.line(chunk, start, nl, decoder.linesInFile, this.offsetOf(start));
+      }
       start = nl + 1;
       if (decoder.batch.length >= batchSize) yield decoder.flushBatch();
     }

@@ -136,3 +136,29 @@ test("a hit at the very first byte of a block is its own line's start, not a ski
     [["malformed", 1]],
   );
 });
+
+test("a prefilter keeping most of a file's first 4,096 lines is dropped for the rest of the file", async () => {
+  // Line i holds "needle" except every 8th: the prefilter keeps 7 lines in 8 and is dropped after the first
+  // 4,096, so later lines it would rule out are parsed (events carry them); the events a consumer needs
+  // are the same either way.
+  const count = 10_000;
+  const parts = Array.from(
+    { length: count },
+    (_, i) => `{"n":${i},"tag":"${i % 8 === 0 ? "hay" : "needle"}"}`,
+  );
+  const path = tmp.file("mostly-kept.ndjson", `${parts.join("\n")}\n`);
+  const read = await lines(path, literalPrefilter("needle"));
+  const ruledOut = read.out.length < count ? count - read.out.length : 0;
+  assert.equal(read.summary.prefiltered, ruledOut);
+  assert.equal(ruledOut, 512, "only the first 4,096 lines were judged by the prefilter");
+  assert.ok(read.out.some((e) => (e.n as number) >= 4096 && (e.n as number) % 8 === 0));
+  // A selective prefilter (1 line in 8 kept) stays on for the whole file.
+  const rare = Array.from(
+    { length: count },
+    (_, i) => `{"n":${i},"tag":"${i % 8 === 0 ? "needle" : "hay"}"}`,
+  );
+  const rarePath = tmp.file("mostly-ruled-out.ndjson", `${rare.join("\n")}\n`);
+  const selective = await lines(rarePath, literalPrefilter("needle"));
+  assert.equal(selective.out.length, count / 8);
+  assert.equal(selective.summary.prefiltered, count - count / 8);
+});

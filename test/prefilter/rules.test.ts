@@ -412,3 +412,31 @@ test("line() of the last hit's line: accepted at once only while the needle is s
   assert.ok(at >= 0);
   assert.equal(category.line(keyLine, 0, keyLine.length - 1), false);
 });
+
+test("the union of many rules keeps every line its block search stops at (testing the formula costs more than a parse)", () => {
+  // 80 rules each needing two literals: the union's exact line test would search each candidate line 80+
+  // times, so `line()` keeps whatever line the search stops at; lines holding none of the literals are
+  // still skipped.
+  const filters: (LinePrefilter | undefined)[] = [];
+  for (let i = 0; i < 80; i++)
+    filters.push(
+      prefilterForEql(
+        compileEql(`process where process.name == "tool${i}.exe" and process.args == "--flag${i}"`).query,
+        {},
+      ),
+    );
+  const union = unionPrefilters(filters)!;
+  const doc = (name: string, arg: string) =>
+    Buffer.from(`{"event":{"category":["process"]},"process":{"name":"${name}","args":["${arg}"]}}`);
+  const onlyOne = doc("tool7.exe", "--other");
+  const both = doc("tool7.exe", "--flag7");
+  const none = doc("other.exe", "--other");
+  assert.equal(union.line(both, 0, both.length), true);
+  // Undecided: kept (a weaker test is always safe).
+  assert.equal(union.line(onlyOne, 0, onlyOne.length), true);
+  assert.equal(union.next(none, 0, none.length), -1);
+  // A few rules keep the exact test.
+  const few = unionPrefilters(filters.slice(0, 4))!;
+  const four = doc("tool3.exe", "--other");
+  assert.equal(few.line(four, 0, four.length), false);
+});
