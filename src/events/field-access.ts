@@ -200,6 +200,9 @@ function slotFor(segments: readonly string[]): number {
   return node.slot;
 }
 
+/** The last epoch before the stamps are reset (they are Int32Array entries). */
+const MAX_EPOCH = 0x7fff_ffff - 1;
+
 /** Arrays and objects nested deeper than this are not walked: the document is then read path by path. */
 const MAX_PROJECT_DEPTH = 64;
 
@@ -211,8 +214,14 @@ const MAX_PROJECT_DEPTH = 64;
  * whether it was projected. The document must not be modified while it is the projected one.
  */
 export function projectDocument(doc: JsonObject): boolean {
-  const epoch = ++projection.epoch;
   projection.doc = undefined;
+  if (projection.epoch >= MAX_EPOCH) {
+    // Stamps are 32-bit: before the epoch would wrap, forget every stamp and count again.
+    projection.stamp.fill(0);
+    projection.multi.fill(0);
+    projection.epoch = 0;
+  }
+  const epoch = ++projection.epoch;
   if (!projectObject(doc, paths, epoch, 0)) return false;
   projection.doc = doc;
   return true;
