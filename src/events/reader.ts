@@ -281,6 +281,11 @@ export function detectMode(head: Buffer, final: boolean): "lines" | "values" | u
   }
 }
 
+/** Lines of a file over which a prefilter's keep rate is measured (see ReadOptions.prefilter). */
+const PREFILTER_GUARD_LINES = 4096;
+/** A prefilter keeping more than this fraction of those lines is dropped for the rest of the file. */
+const PREFILTER_MAX_KEEP = 0.75;
+
 /**
  * Splits NDJSON on Buffers (newline search is byte-level); a line over the limit is skipped, not buffered.
  * Yields a batch as soon as it fills, even mid-block, so that events die young in V8's nursery: holding a
@@ -288,13 +293,11 @@ export function detectMode(head: Buffer, final: boolean): "lines" | "values" | u
  *
  * With a prefilter, whole runs of lines are skipped without decoding: `next()` finds the earliest possible
  * hit in the block, the lines before it are only counted (and length-checked), and the hit's line is
- * verified with `line()` before it is parsed.
+ * verified with `line()` before it is parsed. A prefilter that keeps more than PREFILTER_MAX_KEEP of the
+ * file's first PREFILTER_GUARD_LINES lines is dropped for the rest of the file: skipping a quarter of the
+ * parses does not pay for a search of every line (lines it let the decoder read for their timestamps
+ * count as ruled out, which only ever keeps a prefilter).
  */
-/** Lines of a file over which a prefilter's keep rate is measured (see ReadOptions.prefilter). */
-const PREFILTER_GUARD_LINES = 4096;
-/** A prefilter keeping more than this fraction of those lines is dropped for the rest of the file. */
-const PREFILTER_MAX_KEEP = 0.75;
-
 class LineSplitter {
   private pending: Buffer[] = [];
   /** Lines the prefilter kept and ruled out while its keep rate is measured (`judging`). */
