@@ -160,7 +160,7 @@ export function compileEql(text: string, options: EqlOptions = {}): CompiledEql 
       const plan = {
         stages,
         until,
-        maxspan: body.maxspan ? BigInt(body.maxspan.ms) * 1_000_000n : null,
+        maxspan: body.maxspan ? body.maxspan.ms : null,
         time,
         maxPendingState,
         span: body.span,
@@ -260,11 +260,7 @@ function sampleRun(collector: SampleCollector, steps: readonly LimitStep[]): Que
 
 function timeReader(field: string): (event: EventRecord) => EventTime | undefined {
   const first = compileFirstValue(field);
-  return (event) => {
-    const t = parseTimestamp(first(event.source));
-    if (!t) return undefined;
-    return { nanos: BigInt(t.ms) * 1_000_000n + BigInt(t.nanos), ms: t.ms };
-  };
+  return (event) => parseTimestamp(first(event.source));
 }
 
 /** Every category an event query, stage or `until` of the query names. */

@@ -30,10 +30,26 @@ import type { JoinKey } from "./keys.js";
 
 export const SequenceCode = { stateLimit: "EQL172" } as const;
 
-/** An event's position in time: epoch nanoseconds and epoch milliseconds. */
+/**
+ * An event's position in time: epoch milliseconds and the nanoseconds within that millisecond (0..999,999),
+ * as `parseTimestamp` gives it. Two numbers, not one bigint of epoch nanoseconds: a bigint per event time
+ * and per comparison was a heap allocation each, in the hottest loop of a sequence with frequent starts.
+ */
 export interface EventTime {
-  readonly nanos: bigint;
   readonly ms: number;
+  readonly nanos: number;
+}
+
+/** Whether `later` lies more than `spanMs` milliseconds after `earlier` (exactly, to the nanosecond). */
+function beyond(later: EventTime, earlier: EventTime, spanMs: number): boolean {
+  const d = later.ms - earlier.ms;
+  // |nanos difference| < 1 ms, so the milliseconds decide unless they are equal to the span.
+  return d > spanMs || (d === spanMs && later.nanos > earlier.nanos);
+}
+
+/** Whether `a` is later than `b`. */
+function later(a: EventTime, b: EventTime): boolean {
+  return a.ms > b.ms || (a.ms === b.ms && a.nanos > b.nanos);
 }
 
 export interface StagePlan {
@@ -46,8 +62,8 @@ export interface StagePlan {
 export interface SequencePlan {
   readonly stages: readonly StagePlan[];
   readonly until: Omit<StagePlan, "missing"> | null;
-  /** `with maxspan`, in nanoseconds. */
-  readonly maxspan: bigint | null;
+  /** `with maxspan`, in milliseconds (EQL durations are whole milliseconds). */
+  readonly maxspan: number | null;
   readonly time: (event: EventRecord) => EventTime | undefined;
   /** Cap on pending sequences + missing-event trackers + held sequences. */
   readonly maxPendingState: number;
@@ -83,7 +99,7 @@ interface OutputEntry {
   readonly seq: Pending;
   status: "ready" | "waiting" | "dropped";
   /** For waiting entries: decided as complete once an event is later than this. */
-  readonly deadline: bigint | null;
+  readonly deadline: EventTime | null;
 }
 
 const SWEEP_EVERY = 4096;
@@ -229,7 +245,7 @@ export class SequenceMatcher {
     if (this.missing[0]) {
       for (let m = 0; m < s; m++) {
         const t = this.before(m, key.id, time.ms);
-        if (t && (seq.lastLeading === null || t.nanos > seq.lastLeading.nanos)) seq.lastLeading = t;
+        if (t && (seq.lastLeading === null || later(t, seq.lastLeading))) seq.lastLeading = t;
       }
     }
     if (s === this.lastPositive) {
@@ -252,7 +268,7 @@ export class SequenceMatcher {
     if (!seq) return;
     state.groups[p] = undefined;
     this.pendingCount--;
-    if (this.plan.maxspan !== null && time.nanos - seq.start.nanos > this.plan.maxspan) {
+    if (this.plan.maxspan !== null && beyond(time, seq.start, this.plan.maxspan)) {
       this.cleanKey(key.id, state);
       return;
     }
@@ -286,10 +302,10 @@ export class SequenceMatcher {
 
   /** Drop the partial sequences started more than maxspan before `time`: no later event can extend them. */
   private expire(time: EventTime): void {
-    const span = this.plan.maxspan as bigint;
+    const span = this.plan.maxspan as number;
     const starts = this.starts;
     let head = this.startsHead;
-    while (head < starts.length && time.nanos - (starts[head] as Pending).start.nanos > span) {
+    while (head < starts.length && beyond(time, (starts[head] as Pending).start, span)) {
       const seq = starts[head] as Pending;
       // The slot lets go at once: a dead sequence must not keep its events alive until compaction.
       starts[head++] = undefined;
@@ -369,7 +385,8 @@ export class SequenceMatcher {
       return;
     }
     const from = leading ? (seq.lastLeading as EventTime) : seq.start;
-    const deadline = this.plan.maxspan === null ? null : from.nanos + this.plan.maxspan;
+    const deadline =
+      this.plan.maxspan === null ? null : { ms: from.ms + this.plan.maxspan, nanos: from.nanos };
     const entry: OutputEntry = { seq, status: "waiting", deadline };
     this.output.push(entry);
     let list = this.waiting.get(seq.key.id);
@@ -403,7 +420,7 @@ export class SequenceMatcher {
     for (const [id, list] of this.waiting) {
       const rest = list.filter((entry) => {
         if (entry.status !== "waiting") return false;
-        if (entry.deadline !== null && time.nanos > entry.deadline) {
+        if (entry.deadline !== null && later(time, entry.deadline)) {
           entry.status = "ready";
           this.waitingCount--;
           return false;
@@ -416,27 +433,27 @@ export class SequenceMatcher {
   }
 
   private exceeds(from: EventTime, to: EventTime): boolean {
-    return this.plan.maxspan !== null && this.plan.maxspan > 0n && to.nanos - from.nanos > this.plan.maxspan;
+    return this.plan.maxspan !== null && this.plan.maxspan > 0 && beyond(to, from, this.plan.maxspan);
   }
 
   /** Drop state older than `maxspan`: it can no longer complete a sequence nor change a decision. */
   private sweep(time: EventTime): void {
-    const span = this.plan.maxspan as bigint;
+    const span = this.plan.maxspan as number;
     this.expire(time);
     for (const [id, state] of this.keys) {
       for (let s = 0; s < state.groups.length; s++) {
         const g = state.groups[s];
-        if (g && time.nanos - g.start.nanos > span) {
+        if (g && beyond(time, g.start, span)) {
           state.groups[s] = undefined;
           this.pendingCount--;
         }
       }
       this.cleanKey(id, state);
     }
-    const horizon = time.nanos - span - 1_000_000n;
     for (const byKey of this.trackers.values()) {
       for (const [id, t] of byKey) {
-        if (t.latest.nanos < horizon) {
+        // Older than the span plus a millisecond (missing events compare by millisecond).
+        if (beyond(time, t.latest, span + 1)) {
           byKey.delete(id);
           this.trackerCount--;
         }
@@ -472,7 +489,7 @@ export class SequenceMatcher {
 
 /** `t` is after millisecond `ms` as Elasticsearch's `range: {gt: ms}` sees it (sub-millisecond counts). */
 function afterMs(t: EventTime, ms: number): boolean {
-  return t.ms > ms || (t.ms === ms && t.nanos % 1_000_000n !== 0n);
+  return t.ms > ms || (t.ms === ms && t.nanos !== 0);
 }
 
 function compareCompleted(a: Pending, b: Pending): number {

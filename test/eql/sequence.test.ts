@@ -56,6 +56,27 @@ test("maxspan drops sequences that take too long", () => {
   assert.deepEqual(ids(runAll("sequence by key with maxspan=1s [a where true] [b where true]", events)), []);
 });
 
+test("maxspan is exact to the nanosecond, across millisecond boundaries", () => {
+  const q = "sequence by key with maxspan=1s [a where true] [b where true]";
+  const at = (id: number, iso: string, stage: string) => ({
+    id,
+    "@timestamp": iso,
+    "event.category": stage,
+    key: "k",
+  });
+  const pair = (first: string, second: string) => ids(runAll(q, [at(1, first, "a"), at(2, second, "b")]));
+  // Exactly the span: kept. One nanosecond more: dropped.
+  assert.deepEqual(pair("2023-01-01T00:00:00.000000500Z", "2023-01-01T00:00:01.000000500Z"), [[1, 2]]);
+  assert.deepEqual(pair("2023-01-01T00:00:00.000000500Z", "2023-01-01T00:00:01.000000501Z"), []);
+  // The millisecond difference equals the span but the nanoseconds are smaller: within it.
+  assert.deepEqual(pair("2023-01-01T00:00:00.000000900Z", "2023-01-01T00:00:01.000000100Z"), [[1, 2]]);
+  // One millisecond more, fewer nanoseconds: still beyond it.
+  assert.deepEqual(pair("2023-01-01T00:00:00.000000900Z", "2023-01-01T00:00:01.001000100Z"), []);
+  // Before 1970 (negative epoch milliseconds).
+  assert.deepEqual(pair("1969-12-31T23:59:59.000000001Z", "1970-01-01T00:00:00.000000001Z"), [[1, 2]]);
+  assert.deepEqual(pair("1969-12-31T23:59:59.000000001Z", "1970-01-01T00:00:00.000000002Z"), []);
+});
+
 test("until drops pending sequences of its key", () => {
   const q = "sequence by key [a where true] [b where true] until [c where true]";
   assert.deepEqual(ids(runAll(q, [ev(1, 1, "a"), ev(2, 2, "c"), ev(3, 3, "b")])), []);
