@@ -248,7 +248,7 @@ function compileTest(r: Requirement): LineTest {
  */
 const MAX_LINE_SEARCHES = 256;
 
-/** How many searches of a line `compileTest`'s closure makes when the line satisfies nothing. */
+/** How many searches of a line `compileTest`'s closure makes at most (each `all` stops at its first miss). */
 function searchesOf(r: Requirement): number {
   switch (r.kind) {
     case "any":
@@ -295,13 +295,16 @@ export class RequirementPrefilter implements LinePrefilter {
     );
     this.longest = Math.max(8, ...cover.map((n) => n.bytes.length));
     this.lineHazards = hazardFinders(needlesOf(requirement));
-    this.test = searchesOf(requirement) > MAX_LINE_SEARCHES ? () => true : compileTest(requirement);
+    const exact = searchesOf(requirement) <= MAX_LINE_SEARCHES;
+    this.test = exact ? compileTest(requirement) : () => true;
     const searched =
       cover.length === 1
         ? describeRequirement({ kind: "needle", needle: cover[0] })
         : `${cover.length} literals`;
     this.description =
-      requirement.kind === "needle" ? searched : `${describeRequirement(requirement)} [search: ${searched}]`;
+      requirement.kind === "needle"
+        ? searched
+        : `${describeRequirement(requirement)} [search: ${searched}${exact ? "" : "; lines not tested further"}]`;
   }
 
   next(buf: Buffer, from: number, end: number): number {

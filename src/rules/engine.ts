@@ -554,10 +554,10 @@ class TermStats {
           stats.present++;
         }
         if (typeof value !== "object" || typeof value === "bigint") {
-          if (typeof value === "string") count(stats, value.toLowerCase(), event);
+          const lower = typeof value === "string" ? value.toLowerCase() : undefined;
+          if (lower !== undefined) count(stats, lower, event);
           const int = typeof value === "boolean" ? undefined : integerKey(value);
-          if (int !== undefined && (typeof value !== "string" || int !== value.toLowerCase()))
-            count(stats, int, event);
+          if (int !== undefined && int !== lower) count(stats, int, event);
         }
       }
       if (typeof value !== "object" || typeof value === "bigint" || node.children.size === 0) return;
