@@ -237,7 +237,7 @@ function projectObject(node: JsonObject, trie: PathNode, epoch: number, depth: n
       continue;
     }
     const value = node[key];
-    if (value === null || typeof value === "function") continue;
+    if (value === null || !isOwnJsonValue(value)) continue;
     if (child.slot >= 0) record(child.slot, value, epoch);
     if (typeof value === "object" && child.children.size > 0 && !projectValue(value, child, epoch, depth + 1))
       return false;
