@@ -22,6 +22,7 @@ import type { JsonObject, JsonValue } from "../events/types.js";
 import { KQL_WILDCARD_SYMBOL, type KqlQuery } from "../kql/ast.js";
 import type { Schema } from "../schema/index.js";
 import { GuardBuilder } from "./guard.js";
+import { NeedleScanner } from "./needles.js";
 
 /** One acceptable shape of a folded value: all of its parts must hold. */
 export interface TextShape {
@@ -325,6 +326,51 @@ function shapeTest(shape: TextShape): (v: string) => boolean {
   };
 }
 
+/**
+ * Shapes needing at least this many distinct pieces of text are tested with one scan of each value for
+ * all of them (NeedleScanner) instead of a string search per piece. Measured on the detection-rules corpus:
+ * (see docs/performance.md).
+ */
+const SCAN_MIN_NEEDLES = 6;
+
+/** One test for many shapes: a single scan of the value finds every piece, then each shape is decided. */
+function shapeSetTest(shapes: readonly TextShape[]): ((v: string) => boolean) | undefined {
+  const ids = new Map<string, number>();
+  const id = (needle: string): number => {
+    let i = ids.get(needle);
+    if (i === undefined) ids.set(needle, (i = ids.size));
+    return i;
+  };
+  // Per shape: prefix id (or -1), suffix id (or -1), the number of pieces it contains, their ids.
+  const program: number[] = [];
+  for (const s of shapes) {
+    const contains = s.contains ?? [];
+    program.push(s.prefix !== undefined ? id(s.prefix) : -1, s.suffix !== undefined ? id(s.suffix) : -1);
+    program.push(contains.length, ...contains.map(id));
+  }
+  if (ids.size < SCAN_MIN_NEEDLES) return undefined;
+  const scanner = NeedleScanner.build([...ids.keys()]);
+  if (!scanner) return undefined;
+  const code = Int32Array.from(program);
+  const { anywhere, atStart, atEnd } = scanner;
+  return (v) => {
+    scanner.scan(v);
+    const epoch = scanner.epoch;
+    let pc = 0;
+    while (pc < code.length) {
+      const prefix = code[pc];
+      const suffix = code[pc + 1];
+      const count = code[pc + 2];
+      const next = pc + 3 + count;
+      let holds = (prefix < 0 || atStart[prefix] === epoch) && (suffix < 0 || atEnd[suffix] === epoch);
+      for (let k = pc + 3; holds && k < next; k++) holds = anywhere[code[k]] === epoch;
+      if (holds) return true;
+      pc = next;
+    }
+    return false;
+  };
+}
+
 /** Compile a need into a check over shared folded values; undefined when it requires nothing. */
 export function compileTextCheck(need: TextNeed | undefined, values: FoldedValues): TextCheck | undefined {
   if (!need) return undefined;
@@ -332,10 +378,12 @@ export function compileTextCheck(need: TextNeed | undefined, values: FoldedValue
     case "term": {
       const field = values.field(need.term.field);
       const equals = new Set<string>();
-      const tests: ((v: string) => boolean)[] = [];
+      const patterns: TextShape[] = [];
       for (const s of need.term.shapes)
         if (s.equals !== undefined) equals.add(s.equals);
-        else tests.push(shapeTest(s));
+        else patterns.push(s);
+      const scan = shapeSetTest(patterns);
+      const tests = scan ? [scan] : patterns.map(shapeTest);
       // Whole values are looked up only at a length one of them has (no hashing of long command lines).
       const lengths = new Set([...equals].map((v) => v.length));
       return (doc) => {
