@@ -328,8 +328,8 @@ function shapeTest(shape: TextShape): (v: string) => boolean {
 
 /**
  * Shapes needing at least this many distinct pieces of text are tested with one scan of each value for
- * all of them (NeedleScanner) instead of a string search per piece. Measured on the detection-rules corpus:
- * (see docs/performance.md).
+ * all of them (NeedleScanner) instead of a string search per piece; below it, the searches cost less than
+ * a scan of a path or command line.
  */
 const SCAN_MIN_NEEDLES = 6;
 
