@@ -212,6 +212,12 @@ interface RoutedField {
   /** The pass number of the event last read (a field under two top-level keys is read once). */
   epoch: number;
   visit?: (value: JsonValue) => boolean;
+  /** The string value read last, and what it let through (see `visitor`). */
+  lastValue: string | undefined;
+  lastX: Bits | undefined;
+  lastY: Bits | undefined;
+  lastAnyA: Bits | undefined;
+  lastAnyB: Bits | undefined;
 }
 
 /** The non-primary fields under one top-level key. */
@@ -288,6 +294,11 @@ export class RuleIndex {
           maskWords: undefined,
           epoch: -1,
           visit: undefined,
+          lastValue: undefined,
+          lastX: undefined,
+          lastY: undefined,
+          lastAnyA: undefined,
+          lastAnyB: undefined,
         };
         byPath.set(path, f);
         this.fields.push(f);
@@ -429,28 +440,50 @@ export class RuleIndex {
       };
     }
     return (value) => {
-      let key: string | undefined;
-      let intKey: string | undefined;
-      if (typeof value === "string") {
-        if (value.length <= 2 * f.maxKeyLength) key = value.toLowerCase();
-        if (f.numericKeys) intKey = integerKey(value);
-      } else if (typeof value === "number" || typeof value === "bigint") {
-        if (f.numericKeys) intKey = integerKey(value);
+      let x: Bits | undefined;
+      let y: Bits | undefined;
+      let anyA: Bits | undefined;
+      let anyB: Bits | undefined;
+      if (typeof value === "string" && value === f.lastValue) {
+        // Consecutive events share most values of the routed fields (category, type, OS, dataset): the
+        // previous lookup is reused without lower-casing or hashing the value again.
+        x = f.lastX;
+        y = f.lastY;
+        anyA = f.lastAnyA;
+        anyB = f.lastAnyB;
+      } else {
+        let key: string | undefined;
+        let intKey: string | undefined;
+        if (typeof value === "string") {
+          if (value.length <= 2 * f.maxKeyLength) key = value.toLowerCase();
+          if (f.numericKeys) intKey = integerKey(value);
+        } else if (typeof value === "number" || typeof value === "bigint") {
+          if (f.numericKeys) intKey = integerKey(value);
+        }
+        const av = f.anyValues;
+        if (av) {
+          anyA = key !== undefined ? av.get(key) : undefined;
+          anyB = intKey !== undefined && intKey !== key ? av.get(intKey) : undefined;
+        }
+        const values = f.values;
+        if (values) {
+          const a = key !== undefined ? values.get(key) : undefined;
+          const b = intKey !== undefined && intKey !== key ? values.get(intKey) : undefined;
+          x = a ?? b ?? f.present!;
+          y = a && b ? b : undefined;
+        }
+        if (typeof value === "string") {
+          f.lastValue = value;
+          f.lastX = x;
+          f.lastY = y;
+          f.lastAnyA = anyA;
+          f.lastAnyB = anyB;
+        }
       }
       if (f.anyPresent) or(anyAcc, f.anyPresent);
-      const av = f.anyValues;
-      if (av) {
-        const a = key !== undefined ? av.get(key) : undefined;
-        if (a) or(anyAcc, a);
-        const b = intKey !== undefined && intKey !== key ? av.get(intKey) : undefined;
-        if (b) or(anyAcc, b);
-      }
-      const values = f.values;
-      if (values) {
-        const a = key !== undefined ? values.get(key) : undefined;
-        const b = intKey !== undefined && intKey !== key ? values.get(intKey) : undefined;
-        const x = a ?? b ?? f.present!;
-        const y = a && b ? b : undefined;
+      if (anyA) or(anyAcc, anyA);
+      if (anyB) or(anyAcc, anyB);
+      if (x) {
         if (this.count === 0 && !y) {
           this.first = x;
           this.count = 1;
