@@ -489,3 +489,32 @@ test("property: dispatch gives the same alerts as running every rule on every ev
     { numRuns: 150 },
   );
 });
+
+test("timestamp_override: rules naming different fields each use their own on the same event", () => {
+  const extra = (field: string) => `timestamp_override = "${field}"\ninterval = "10m"`;
+  const ingested = rule({ query: "process.name : cmd.exe", extra: extra("event.ingested") });
+  const created = rule({ query: "process.name : cmd.exe", extra: extra("event.created") });
+  const events = [
+    event(
+      proc("cmd.exe", "2024-05-01T10:01:00Z", {
+        event: { ingested: "2024-05-01T10:21:00Z", created: "2024-05-01T10:41:00Z" },
+      }),
+    ),
+    event(proc("x.exe", "2024-05-01T10:59:00Z")),
+  ];
+  const res = hunt({ rules: [ingested, created], schedule: true }, events);
+  const at = (r: DetectionRule) =>
+    res.alerts.filter((a) => a.ruleId === r.ruleId).map((a) => a.doc["@timestamp"]);
+  // Each alert belongs to the scheduled run whose window holds the rule's own time field.
+  assert.equal(at(ingested).length, 1);
+  assert.equal(at(created).length, 1);
+  assert.notEqual(at(ingested)[0], at(created)[0]);
+  assert.ok(
+    String(at(ingested)[0]) > "2024-05-01T10:21" && String(at(ingested)[0]) <= "2024-05-01T10:31",
+    String(at(ingested)[0]),
+  );
+  assert.ok(
+    String(at(created)[0]) > "2024-05-01T10:41" && String(at(created)[0]) <= "2024-05-01T10:51",
+    String(at(created)[0]),
+  );
+});
