@@ -1,14 +1,17 @@
 /**
- * A rule-sharded hunt's worker: loads the hunt's rule set as `quarry hunt` does, compiles only its shard of
- * the rules, reads the whole input and sends back its alerts and per-rule measurements. Shard 0 also
+ * A rule-sharded hunt's worker: loads the hunt's rule set as `quarry hunt` does (while the main thread
+ * balances the shards), compiles only its shard of the rules once told every rule's shard, reads the whole
+ * input and sends back its alerts and per-rule measurements. Shard 0 also
  * streams the input's issues and progress (every shard reads the same lines the same way).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { runHunt } from "../rules/index.js";
-import type { HuntShardMessage, HuntShardSetup, ShardRuleStats } from "./protocol.js";
-import { huntFromSpec } from "./relevance.js";
+import type { HuntShardMessage, HuntShardOwners, HuntShardSetup, ShardRuleStats } from "./protocol.js";
+import { huntFromRuleSet, ruleSetOf } from "./relevance.js";
 
 const setup = workerData as HuntShardSetup;
+// The assignment may come while the rule set loads: the port keeps it until this listener takes it.
+const assigned = new Promise<HuntShardOwners>((resolve) => parentPort?.once("message", resolve));
 
 /** Progress goes out at most this often (events), so messages stay a negligible cost. */
 const PROGRESS_EVERY = 65_536;
@@ -19,7 +22,13 @@ function post(message: HuntShardMessage): void {
 
 async function main(): Promise<void> {
   const { spec, settings } = setup;
-  const hunt = await huntFromSpec(spec, { ...settings, shard: setup.shard, timeOrder: setup.timeOrder });
+  const set = await ruleSetOf(spec);
+  const { owners } = await assigned;
+  const hunt = huntFromRuleSet(set, spec, {
+    ...settings,
+    shard: { index: setup.shard, owners },
+    timeOrder: setup.timeOrder,
+  });
   let events = 0;
   let bytes = 0;
   let reported = 0;

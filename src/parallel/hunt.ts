@@ -16,7 +16,7 @@ import {
   readEvents,
 } from "../events/index.js";
 import { type Alert, compareAlerts, type Hunt, type HuntRun, runHunt } from "../rules/index.js";
-import type { HuntSettings, HuntShardMessage, HuntShardSetup, HuntSpec } from "./protocol.js";
+import type { HuntSettings, HuntShardMessage, HuntShardOwners, HuntShardSetup, HuntSpec } from "./protocol.js";
 import { huntReader } from "./reader.js";
 
 /**
@@ -100,11 +100,10 @@ export async function runHuntSharded(
       to: readOptions.to,
     },
   };
-  const owners = assignShards(hunt, await sampleRuleCosts(hunt, inputs, base.read), shards);
   const workers: Worker[] = [];
   const done = (index: number): Promise<Extract<HuntShardMessage, { kind: "done" }>> =>
     new Promise((resolve, reject) => {
-      const setup: HuntShardSetup = { ...base, shard: { index, owners }, reportsInput: index === 0 };
+      const setup: HuntShardSetup = { ...base, shard: index, reportsInput: index === 0 };
       const worker = new Worker(new URL("./hunt-worker.js", import.meta.url), { workerData: setup });
       workers.push(worker);
       let settled = false;
@@ -137,7 +136,15 @@ export async function runHuntSharded(
     });
   let results: Extract<HuntShardMessage, { kind: "done" }>[];
   try {
-    results = await Promise.all(Array.from({ length: shards }, (_, i) => done(i)));
+    // The workers start first: each loads the rule set (about a second for the detection-rules corpus)
+    // while this thread measures the rules, and compiles its shard once the owners arrive.
+    const finished = Array.from({ length: shards }, (_, i) => done(i));
+    // A worker failing early must not leave its rejection unobserved while the rules are measured.
+    for (const f of finished) f.catch(() => undefined);
+    const owners = assignShards(hunt, await sampleRuleCosts(hunt, inputs, base.read), shards);
+    const assignment: HuntShardOwners = { owners };
+    for (const w of workers) w.postMessage(assignment);
+    results = await Promise.all(finished);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -82,8 +82,11 @@ export interface HuntSettings {
 export interface HuntShardSetup {
   readonly spec: HuntSpec;
   readonly settings: HuntSettings;
-  /** This worker's shard, and every report's shard (see HuntOptions.shard). */
-  readonly shard: { readonly index: number; readonly owners: readonly number[] };
+  /**
+   * This worker's shard. Every report's shard comes after, in a HuntShardOwners message: the worker loads
+   * the rule set while the main thread measures the rules to balance the shards.
+   */
+  readonly shard: number;
   readonly timeOrder: { readonly needsTimeOrder: boolean; readonly tiebreakerField: string | undefined };
   readonly inputs: readonly string[];
   readonly read: {
@@ -96,6 +99,11 @@ export interface HuntShardSetup {
   };
   /** This shard reports input issues and progress (every shard reads the same lines the same way). */
   readonly reportsInput: boolean;
+}
+
+/** Every report's shard (see HuntOptions.shard), sent to each shard worker once the shards are balanced. */
+export interface HuntShardOwners {
+  readonly owners: readonly number[];
 }
 
 /** What a shard's Hunt measured for one rule it ran (by its index in the hunt's reports). */

@@ -4,7 +4,7 @@ import type { EventRecord, LinePrefilter } from "../events/index.js";
 import { compileKql, parseKql } from "../kql/index.js";
 import { prefilterForEql, prefilterForKql } from "../prefilter/index.js";
 import type { CompiledQuery } from "../query/index.js";
-import { Hunt, type HuntOptions, huntOptionsFor, loadRuleSet } from "../rules/index.js";
+import { Hunt, type HuntOptions, huntOptionsFor, loadRuleSet, type RuleSet } from "../rules/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../schema/index.js";
 import type { HuntSpec, QuerySpec } from "./protocol.js";
 
@@ -32,7 +32,20 @@ export async function huntFromSpec(
   spec: HuntSpec,
   options: Omit<HuntOptions, "rules" | "iocs" | "exceptions" | "protectedRules" | "schema"> = {},
 ): Promise<Hunt> {
-  const set = await loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
+  return huntFromRuleSet(await ruleSetOf(spec), spec, options);
+}
+
+/** The rule set a HuntSpec names, loaded (not compiled yet). */
+export function ruleSetOf(spec: HuntSpec): Promise<RuleSet> {
+  return loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
+}
+
+/** A Hunt compiled from a rule set loaded by `ruleSetOf`. */
+export function huntFromRuleSet(
+  set: RuleSet,
+  spec: HuntSpec,
+  options: Omit<HuntOptions, "rules" | "iocs" | "exceptions" | "protectedRules" | "schema"> = {},
+): Hunt {
   return new Hunt(
     huntOptionsFor(set, {
       schema: specSchema(spec.mappingText),

@@ -258,11 +258,10 @@ export class RuleIndex {
   ) {
     const rules = withoutRareFields(routed, minRulesPerField);
     // Slots cluster rules routed by the same field and value, so a field's constraints touch few words.
-    const order = [...rules].sort((a, b) => {
-      const ka = slotKey(a.routing);
-      const kb = slotKey(b.routing);
-      return ka < kb ? -1 : ka > kb ? 1 : a.index - b.index;
-    });
+    // Each rule's key is built once (a comparator building both keys built each about 2 log2(n) times).
+    const keyed = rules.map((r) => ({ r, key: slotKey(r.routing) }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.r.index - b.r.index));
+    const order = keyed.map((k) => k.r);
     const n = order.length;
     this.nWords = Math.max(1, Math.ceil(n / 32));
     this.slotRule = new Int32Array(n);
