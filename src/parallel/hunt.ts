@@ -16,7 +16,13 @@ import {
   readEvents,
 } from "../events/index.js";
 import { type Alert, compareAlerts, type Hunt, type HuntRun, runHunt } from "../rules/index.js";
-import type { HuntSettings, HuntShardMessage, HuntShardOwners, HuntShardSetup, HuntSpec } from "./protocol.js";
+import type {
+  HuntSettings,
+  HuntShardMessage,
+  HuntShardOwners,
+  HuntShardSetup,
+  HuntSpec,
+} from "./protocol.js";
 import { huntReader } from "./reader.js";
 
 /**
