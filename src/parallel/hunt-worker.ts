@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { runHunt } from "../rules/index.js";
+import { huntFromRuleSet, ruleSetOf } from "./hunt-spec.js";
 import type { HuntShardMessage, HuntShardOwners, HuntShardSetup, ShardRuleStats } from "./protocol.js";
-import { huntFromRuleSet, ruleSetOf } from "./relevance.js";
 
 const setup = workerData as HuntShardSetup;
 // The assignment may come while the rule set loads: the port keeps it until this listener takes it.

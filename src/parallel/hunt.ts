@@ -34,6 +34,8 @@ export const MIN_RULES_TO_SHARD = 200;
 
 export interface HuntThreading {
   readonly threads: number;
+  /** `threads` is the default (the core count), not asked for: see ParallelOptions.adaptive. */
+  readonly adaptive?: boolean;
   /** The hunt's line prefilter, when it has one and it is on. */
   readonly prefilter: LinePrefilter | undefined;
 }
@@ -68,7 +70,11 @@ export async function runHuntParallel(
       Math.min(threading.threads, ran),
       onEvents,
     );
-  const reader = huntReader(spec, threading.prefilter, { threads: threading.threads, inputs });
+  const reader = huntReader(spec, threading.prefilter, {
+    threads: threading.threads,
+    inputs,
+    adaptive: threading.adaptive,
+  });
   return runHunt(
     hunt,
     inputs,

@@ -10,5 +10,6 @@ export {
   type ParallelOptions,
   readEventsParallel,
   readerFor,
+  workersPay,
 } from "./reader.js";
 export { queryPrefilter, relevanceOf } from "./relevance.js";

@@ -44,6 +44,32 @@ export interface ParallelOptions {
   readonly prefilter: boolean;
   /** Segment size; default 32 MiB. Files under two segments are read on this thread. */
   readonly segmentBytes?: number;
+  /** The same prefilter compiled here, for the files read on this thread (small ones, or by `adaptive`). */
+  readonly localPrefilter?: LinePrefilter;
+  /**
+   * The thread count is the default, not the user's: with two threads or fewer, a large file is sampled
+   * first and read on this thread unless workers would gain (see `workersPay`). `relevant` is what the
+   * workers would send back (every decoded event for a hunt).
+   */
+  readonly adaptive?: { readonly relevant: (event: EventRecord) => boolean };
+}
+
+/** Up to this many threads, a default thread count lets a sample choose between workers and this thread. */
+const ADAPTIVE_MAX_THREADS = 2;
+/** Bytes of a file's start read to estimate what workers would decode and send back. */
+const SAMPLE_BYTES = 4 * 1024 * 1024;
+/** Workers must save at least this fraction of the file's lines in decoding (see `workersPay`). */
+const MIN_WORKER_GAIN = 0.05;
+
+/**
+ * Whether byte-range workers can beat this thread on a file, from a sample of it: of its lines, the
+ * fraction `decoded` gets parsed (what the prefilter lets through) and `returned` comes back to this
+ * thread, to be parsed again here. Workers share the decoding out over `threads`; they cannot speed up
+ * the prefilter's scan on two cores, since this thread's read already runs in libuv's pool on the second
+ * core (a one-thread run of a selective query takes about 1.4 cores: docs/performance.md).
+ */
+export function workersPay(decoded: number, returned: number, threads: number): boolean {
+  return decoded * (1 - 1 / threads) - returned > MIN_WORKER_GAIN;
 }
 
 const DEFAULT_SEGMENT_BYTES = 32 * 1024 * 1024;
@@ -58,17 +84,25 @@ export type EventReader = (inputs: readonly string[], options: ReadOptions) => E
 export function readerFor(
   query: CompiledQuery,
   spec: QuerySpec,
-  options: { readonly threads: number; readonly prefilter: boolean; readonly inputs: readonly string[] },
+  options: {
+    readonly threads: number;
+    readonly prefilter: boolean;
+    readonly inputs: readonly string[];
+    /** `threads` is the default (the core count), not asked for: see ParallelOptions.adaptive. */
+    readonly adaptive?: boolean;
+  },
 ): EventReader {
-  if (options.threads < 2 || !relevanceOf(query) || options.inputs.includes("-")) {
-    const prefilter = options.prefilter ? queryPrefilter(spec) : undefined;
+  const prefilter = options.prefilter ? queryPrefilter(spec) : undefined;
+  const relevant = relevanceOf(query);
+  if (options.threads < 2 || !relevant || options.inputs.includes("-"))
     return (list, readOptions) => readEvents(list, { ...readOptions, prefilter });
-  }
   return (list, readOptions) =>
     readEventsParallel(list, readOptions, {
       threads: options.threads,
       relevance: spec,
       prefilter: options.prefilter,
+      localPrefilter: prefilter,
+      adaptive: options.adaptive ? { relevant } : undefined,
     });
 }
 
@@ -102,9 +136,17 @@ async function* iterate(
   let seq = options.firstSeq ?? 0;
   try {
     for (const source of sources) {
-      const size = await parallelSize(source, segmentBytes);
+      let size = await parallelSize(source, segmentBytes);
+      if (size !== undefined && parallel.adaptive && parallel.threads <= ADAPTIVE_MAX_THREADS) {
+        const sample = await sampleFile(source, options, parallel.localPrefilter, parallel.adaptive.relevant);
+        if (!workersPay(sample.decoded, sample.returned, parallel.threads)) size = undefined;
+      }
       if (size === undefined) {
-        const stream = readSources([source], { ...options, firstSeq: seq });
+        const stream = readSources([source], {
+          ...options,
+          prefilter: parallel.localPrefilter,
+          firstSeq: seq,
+        });
         for await (const batch of stream) yield batch;
         seq += stream.summary.events;
         addSummary(summary, stream.summary, true);
@@ -172,6 +214,29 @@ async function* iterate(
 }
 
 /**
+ * What fraction of a file's first lines (up to SAMPLE_BYTES) the prefilter lets through to be decoded,
+ * and what fraction is relevant (would come back from a worker). Nothing read here is reported: the file
+ * is read again from its start either way.
+ */
+async function sampleFile(
+  source: InputSource,
+  options: ReadOptions,
+  prefilter: LinePrefilter | undefined,
+  relevant: (event: EventRecord) => boolean,
+): Promise<{ decoded: number; returned: number }> {
+  const stream = readSources([{ path: source.path, range: { start: 0, end: SAMPLE_BYTES } }], {
+    maxLineBytes: options.maxLineBytes,
+    timestampField: options.timestampField,
+    prefilter,
+  });
+  let returned = 0;
+  for await (const batch of stream) for (const event of batch) if (relevant(event)) returned++;
+  const lines = stream.summary.lines;
+  if (lines === 0) return { decoded: 1, returned: 0 };
+  return { decoded: stream.summary.events / lines, returned: returned / lines };
+}
+
+/**
  * How to read for a hunt: with its union prefilter (when every rule has one) on this thread, or in worker
  * threads that apply it (the hunt itself runs here, on the candidates). Without a prefilter the workers
  * would return every event, so the hunt then reads on this thread.
@@ -179,7 +244,12 @@ async function* iterate(
 export function huntReader(
   spec: HuntSpec,
   prefilter: LinePrefilter | undefined,
-  options: { readonly threads: number; readonly inputs: readonly string[] },
+  options: {
+    readonly threads: number;
+    readonly inputs: readonly string[];
+    /** `threads` is the default (the core count), not asked for: see ParallelOptions.adaptive. */
+    readonly adaptive?: boolean;
+  },
 ): EventReader {
   // A hunt's "now" is the whole input's: lines the prefilter skips must still count their times.
   const keepTimeBounds = prefilter !== undefined;
@@ -189,7 +259,14 @@ export function huntReader(
     readEventsParallel(
       list,
       { ...readOptions, keepTimeBounds },
-      { threads: options.threads, relevance: spec, prefilter: true },
+      {
+        threads: options.threads,
+        relevance: spec,
+        prefilter: true,
+        localPrefilter: prefilter,
+        // Every event a hunt's worker decodes comes back: the rules run here.
+        adaptive: options.adaptive ? { relevant: () => true } : undefined,
+      },
     );
 }
 

@@ -1,12 +1,14 @@
-/** Compiles a RelevanceSpec in a worker: the query's own predicate, and its literal prefilter. */
+/**
+ * Compiles a query's RelevanceSpec in a worker: the query's own predicate, and its literal prefilter. A
+ * hunt's is in hunt-spec.ts, so that a query's worker does not load the rules engine.
+ */
 import { compileEql } from "../eql/index.js";
 import type { EventRecord, LinePrefilter } from "../events/index.js";
 import { compileKql, parseKql } from "../kql/index.js";
 import { prefilterForEql, prefilterForKql } from "../prefilter/index.js";
 import type { CompiledQuery } from "../query/index.js";
-import { Hunt, type HuntOptions, huntOptionsFor, loadRuleSet, type RuleSet } from "../rules/index.js";
 import { ecsSchema, layeredSchema, parseMapping, type Schema } from "../schema/index.js";
-import type { HuntSpec, QuerySpec } from "./protocol.js";
+import type { QuerySpec } from "./protocol.js";
 
 export interface Relevance {
   readonly relevant: (event: EventRecord) => boolean;
@@ -15,44 +17,6 @@ export interface Relevance {
 
 export function specSchema(mappingText: string | undefined): Schema {
   return mappingText === undefined ? ecsSchema() : layeredSchema(parseMapping(mappingText), ecsSchema());
-}
-
-/**
- * A hunt's relevance in a worker: its prefilter (the union of every rule's and IOC list's literals) does the
- * filtering; every candidate goes back, since rules of every type (thresholds, new terms, sequences) decide
- * on the main thread with the whole hunt's state.
- */
-export async function compileHuntRelevance(spec: HuntSpec, usePrefilter: boolean): Promise<Relevance> {
-  const hunt = await huntFromSpec(spec);
-  return { relevant: () => true, prefilter: usePrefilter ? hunt.linePrefilter() : undefined };
-}
-
-/** A worker's Hunt: the rule sources loaded as `quarry hunt` loads them, with the spec's schema. */
-export async function huntFromSpec(
-  spec: HuntSpec,
-  options: Omit<HuntOptions, "rules" | "iocs" | "exceptions" | "protectedRules" | "schema"> = {},
-): Promise<Hunt> {
-  return huntFromRuleSet(await ruleSetOf(spec), spec, options);
-}
-
-/** The rule set a HuntSpec names, loaded (not compiled yet). */
-export function ruleSetOf(spec: HuntSpec): Promise<RuleSet> {
-  return loadRuleSet({ rules: spec.rules, iocs: spec.iocs, exceptions: spec.exceptions });
-}
-
-/** A Hunt compiled from a rule set loaded by `ruleSetOf`. */
-export function huntFromRuleSet(
-  set: RuleSet,
-  spec: HuntSpec,
-  options: Omit<HuntOptions, "rules" | "iocs" | "exceptions" | "protectedRules" | "schema"> = {},
-): Hunt {
-  return new Hunt(
-    huntOptionsFor(set, {
-      schema: specSchema(spec.mappingText),
-      timestampField: spec.timestampField,
-      ...options,
-    }),
-  );
 }
 
 export function compileRelevance(spec: QuerySpec, usePrefilter: boolean): Relevance {

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { compileEql } from "../../src/eql/index.js";
 import { type EventRecord, type InputIssue, type ReadOptions, readEvents } from "../../src/events/index.js";
-import { readEventsParallel } from "../../src/parallel/index.js";
+import { queryPrefilter, readEventsParallel, workersPay } from "../../src/parallel/index.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const tmp = tempDir();
@@ -84,4 +84,55 @@ test("mixed inputs keep input order: small file and gzip read on the main thread
   assert.deepEqual(r.parallel, r.sequential);
   assert.deepEqual(r.parIssues, r.seqIssues);
   assert.deepEqual(r.parStream.summary, r.seqStream.summary);
+});
+
+test("files read on this thread keep the query's prefilter", async () => {
+  const lines = makeLines(300);
+  const small = tmp.file("f.ndjson", `${lines.join("\n")}\n`);
+  const query = "network where true";
+  const prefilter = queryPrefilter({ language: "eql", text: query });
+  assert.ok(prefilter);
+  const sequential = readEvents([small], { prefilter, onIssue: () => {} });
+  const expected = await collect(sequential);
+  // A file under two segments is read here: it must be prefiltered as a one-thread read is.
+  const parallel = readEventsParallel(
+    [small],
+    { onIssue: () => {} },
+    { threads: 2, relevance: { language: "eql", text: query }, prefilter: true, localPrefilter: prefilter },
+  );
+  assert.deepEqual(await collect(parallel), expected);
+  assert.ok(parallel.summary.prefiltered > 100);
+  assert.deepEqual(parallel.summary, sequential.summary);
+});
+
+test("a default thread count reads on this thread when workers would only send back what they decode", async () => {
+  const lines = makeLines(3000);
+  const path = tmp.file("g.ndjson", `${lines.join("\n")}\n`);
+  const query = "network where true";
+  const prefilter = queryPrefilter({ language: "eql", text: query });
+  const network = (e: EventRecord) =>
+    (e.source.event as { category?: string } | undefined)?.category === "network";
+  // Workers given a query they cannot compile fail the read: a read that succeeds started none.
+  const unworkable = { language: "eql" as const, text: "not a query" };
+  const read = (relevant: ((e: EventRecord) => boolean) | undefined, filter: typeof prefilter) =>
+    readEventsParallel(
+      [path],
+      { onIssue: () => {} },
+      {
+        threads: 2,
+        relevance: unworkable,
+        prefilter: filter !== undefined,
+        localPrefilter: filter,
+        segmentBytes: 4096,
+        adaptive: relevant ? { relevant } : undefined,
+      },
+    );
+  // Every line the prefilter lets through is relevant: workers would decode nothing more than this thread.
+  const expected = await collect(readEvents([path], { prefilter, onIssue: () => {} }));
+  assert.deepEqual(await collect(read(network, prefilter)), expected);
+  // Asked for two threads (not adaptive), the workers run.
+  await assert.rejects(collect(read(undefined, prefilter)), /worker failed/);
+  // Every line decoded and few sent back: the workers do pay.
+  assert.equal(workersPay(1, 0.01, 2), true);
+  await assert.rejects(collect(read((e) => e.source.n === 7, undefined)), /worker failed/);
 });

@@ -191,7 +191,7 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
     settings,
     inputs,
     readOptions,
-    { threads: flags.threads ?? availableParallelism(), prefilter },
+    { threads: flags.threads ?? availableParallelism(), adaptive: flags.threads === undefined, prefilter },
     (n) => {
       progress.events += n;
       progress.tick();

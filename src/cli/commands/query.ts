@@ -128,6 +128,7 @@ async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
   };
   const read = readerFor(query, querySpec(flags), {
     threads: flags.threads ?? availableParallelism(),
+    adaptive: flags.threads === undefined,
     // --strict validates every line, so nothing may be skipped unparsed.
     prefilter: !flags.strict && flags.prefilter !== false,
     inputs,
