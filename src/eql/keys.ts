@@ -5,6 +5,7 @@
  * event missing a non-optional key takes no part.
  */
 import type { Span } from "../diagnostics/index.js";
+import { compileFieldTester, type FieldTester } from "../events/field-access.js";
 import type { JsonObject, JsonValue } from "../events/types.js";
 import type { Expression } from "./ast.js";
 import {
@@ -50,7 +51,12 @@ export function compileKeys(
   if (expressions.length === 0) return () => [NO_KEY];
   const parts: KeyPart[] = expressions.map((e) => keyPart(e, compiler, context));
   const n = parts.length;
+  const plain = plainKey(expressions, context);
   return (doc) => {
+    if (plain) {
+      const key = plain(doc);
+      if (key) return [key];
+    }
     // Most events have one value per key field: one key, built without the combinations' arrays.
     let single: (Indexed | null)[] | undefined = [];
     let many: (Indexed | null)[][] | undefined;
@@ -98,6 +104,63 @@ class BuiltKey implements JoinKey {
   get values(): readonly JsonValue[] {
     this.shown ??= this.indexed.map((x) => (x === null ? null : keyJson(x, this.dateKeys)));
     return this.shown;
+  }
+}
+
+/**
+ * Join keys made only of keyword fields (the usual `by host.id, process.entity_id`), for events with one
+ * string value in each: the key's id straight from the values, its indexed form only when asked for. Most
+ * keys of a hunt are extracted from events that start or advance a sequence and are never shown, so the
+ * indexed values, their arrays and the per-part lists the general path builds would be garbage at once.
+ * Undefined when some part is not such a field; the function's undefined sends an event to the general path.
+ */
+function plainKey(
+  expressions: readonly Expression[],
+  context: CompileContext,
+): ((doc: JsonObject) => JoinKey | undefined) | undefined {
+  const testers: FieldTester[] = [];
+  for (const e of expressions) {
+    if (e.kind !== "field") return undefined;
+    const field = resolveField(e, context);
+    if (field.absent || field.dateParser || field.normalizer || field.nullValue !== undefined)
+      return undefined;
+    if (field.kind !== "keyword" && field.kind !== "dynamic") return undefined;
+    testers.push(compileFieldTester(field.path));
+  }
+  const n = testers.length;
+  let count = 0;
+  let found: JsonValue | undefined;
+  const take = (value: JsonValue): boolean => {
+    found = value;
+    return ++count > 1;
+  };
+  return (doc) => {
+    let id = "";
+    const texts: string[] = [];
+    for (let p = 0; p < n; p++) {
+      count = 0;
+      found = undefined;
+      testers[p](doc, take);
+      const value = found;
+      found = undefined;
+      if (count !== 1 || typeof value !== "string") return undefined;
+      texts.push(value);
+      id = p === 0 ? `s:${value}` : `${id}\u0000s:${value}`;
+    }
+    return new TextKey(id, texts);
+  };
+}
+
+/** A key of keyword values (see `plainKey`): the same id, values and indexed form as a BuiltKey of them. */
+class TextKey implements JoinKey {
+  private indexedForm: (Indexed | null)[] | undefined;
+  constructor(
+    readonly id: string,
+    readonly values: readonly string[],
+  ) {}
+  get indexed(): readonly (Indexed | null)[] {
+    this.indexedForm ??= this.values.map((v): Indexed => ({ kind: "keyword", v }));
+    return this.indexedForm;
   }
 }
 

@@ -1,13 +1,14 @@
 /**
  * The evaluator's allocation-free fast paths agree with the plain definitions they replace: folded
  * equality, folded wildcard tests, `startsWith~`/`endsWith~` with a constant, single-value script reads,
- * the shared category read, and pending sequence events held as text.
+ * the shared category read, pending sequence events held as text, and join keys of keyword values.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compileEql } from "../../src/eql/index.js";
 import { compileWildcard, foldCase, foldedEquals } from "../../src/eql/wildcard.js";
 import type { JsonObject } from "../../src/events/types.js";
+import { ecsSchema, layeredSchema, parseMapping } from "../../src/schema/index.js";
 import fc from "../fc.js";
 import { event, ids, matches, noMatch, runAll } from "./engine-helpers.js";
 
@@ -161,4 +162,54 @@ test("endsWith~ with a constant: a length-changing lower case before the suffix 
   const q = compileEql('any where endsWith~(a, "İc")');
   assert.equal(q.matches?.(event({ a: "aİc" })), true);
   assert.equal(q.matches?.(event({ a: "aİd" })), false);
+});
+
+test("join keys read straight from keyword values are the keys the general path builds", () => {
+  // A mapping's null_value sends a key field through the general path (indexed values, sorted and
+  // deduplicated combinations); with no explicit nulls in the events, the keys must be the same.
+  const general = {
+    schema: layeredSchema(
+      parseMapping(
+        JSON.stringify({
+          properties: {
+            user: { properties: { name: { type: "keyword", null_value: "none" } } },
+            host: { properties: { id: { type: "keyword", null_value: "none" } } },
+          },
+        }),
+      ),
+      ecsSchema(),
+    ),
+  };
+  const value = fc.oneof(
+    fc.constant(undefined),
+    fc.constantFrom("a", "b", "A", "a\u0000s:b", ""),
+    fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 3 }),
+    fc.constantFrom(7, true, 2.5),
+  );
+  const doc = fc.record({
+    category: fc.constantFrom("process", "network"),
+    user: value,
+    host: value,
+  });
+  const queries = [
+    "sequence by user.name, host.id [process where true] [network where true]",
+    "sequence by user.name [process where true] by host.id [network where true] by host.id",
+    "sample by user.name, host.id [process where true] [network where true]",
+  ];
+  fc.assert(
+    fc.property(fc.array(doc, { maxLength: 30 }), (docs) => {
+      const sources: JsonObject[] = docs.map((d, i) => {
+        const source: JsonObject = { "@timestamp": 1_700_000_000_000 + i, event: { category: d.category } };
+        if (d.user !== undefined) source.user = { name: d.user };
+        if (d.host !== undefined) source.host = { id: d.host };
+        return source;
+      });
+      for (const q of queries) {
+        const fast = runAll(q, sources, { schema: ecsSchema() });
+        const slow = runAll(q, sources, general);
+        assert.deepEqual(JSON.parse(JSON.stringify(fast)), JSON.parse(JSON.stringify(slow)), q);
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
