@@ -489,7 +489,6 @@ export class Hunt {
 /** Events sampled before guards are chosen. */
 const SAMPLE_EVENTS = 2048;
 
-/** How often each guard term holds in a sample of the input. */
 /** A node of the term fields' trie (by path segment), with the counts of the field it ends, if any. */
 interface StatNode {
   readonly children: Map<string, StatNode>;
@@ -506,6 +505,7 @@ interface FieldStats {
   event: number;
 }
 
+/** How often each guard term holds in a sample of the input. */
 class TermStats {
   private readonly fields = new Map<string, FieldStats>();
   private readonly n: number;
