@@ -7,9 +7,11 @@
  *   shard with the full semantics of a single pass (sequences, thresholds, new terms, max_signals are
  *   per rule), and the alerts are merged in the order one pass would give them.
  */
+import { type FileHandle, open } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import {
   type EventRecord,
+  expandInputs,
   type InputIssue,
   type LinePrefilter,
   type ReadOptions,
@@ -32,18 +34,34 @@ import { huntReader } from "./reader.js";
  */
 export const MIN_RULES_TO_SHARD = 200;
 
+/**
+ * With a default thread count on two cores or fewer, rule shards start only for inputs of at least this
+ * many bytes (a gzip file counted at GZIP_EXPANSION times its size). Below it their start (the rules' costs
+ * sampled here, then every worker compiling its shard, ~2 s for the corpus) and two shards sharing two
+ * cores cost more than they save. Measured with the detection-rules corpus, one thread against two shards:
+ * 300 MB 7.8-8.1 s / 9.8-10.4 s, 500 MB 11.2-12.0 s / 12.8-15.6 s, 1 GB 25.4-26.3 s / 18.7-22.3 s.
+ */
+export const ADAPTIVE_MIN_SHARD_BYTES = 768 * 1024 * 1024;
+/** Up to this many threads, a default thread count weighs the input's size before sharding. */
+const ADAPTIVE_MAX_SHARD_THREADS = 2;
+/** How much larger than its gzip file an NDJSON export is, about (for ADAPTIVE_MIN_SHARD_BYTES only). */
+const GZIP_EXPANSION = 8;
+
 export interface HuntThreading {
   readonly threads: number;
   /** `threads` is the default (the core count), not asked for: see ParallelOptions.adaptive. */
   readonly adaptive?: boolean;
   /** The hunt's line prefilter, when it has one and it is on. */
   readonly prefilter: LinePrefilter | undefined;
+  /** ADAPTIVE_MIN_SHARD_BYTES unless given (tests). */
+  readonly minShardBytes?: number;
 }
 
 /**
  * Run a hunt over the inputs with up to `threads` threads: rule shards when the hunt has no prefilter and
- * runs at least MIN_RULES_TO_SHARD rules, else the (possibly parallel) prefiltering reader. `onEvents`
- * reports progress (events read).
+ * runs at least MIN_RULES_TO_SHARD rules (and, with a default thread count on two cores or fewer, the
+ * input holds at least ADAPTIVE_MIN_SHARD_BYTES), else the (possibly parallel) prefiltering reader.
+ * `onEvents` reports progress (events read).
  */
 export async function runHuntParallel(
   hunt: Hunt,
@@ -59,7 +77,12 @@ export async function runHuntParallel(
     threading.threads >= 2 &&
     threading.prefilter === undefined &&
     ran >= MIN_RULES_TO_SHARD &&
-    !inputs.includes("-")
+    !inputs.includes("-") &&
+    !(
+      threading.adaptive &&
+      threading.threads <= ADAPTIVE_MAX_SHARD_THREADS &&
+      (await inputBytes(inputs, readOptions)) < (threading.minShardBytes ?? ADAPTIVE_MIN_SHARD_BYTES)
+    )
   )
     return runHuntSharded(
       hunt,
@@ -82,6 +105,30 @@ export async function runHuntParallel(
     onEvents ? (batch: readonly EventRecord[]) => onEvents(batch.length) : undefined,
     reader,
   );
+}
+
+/**
+ * The inputs' size in bytes as read: files as found by `expandInputs`, a gzip file at GZIP_EXPANSION times
+ * its size. Paths that cannot be read count nothing (the read reports them).
+ */
+async function inputBytes(inputs: readonly string[], options: ReadOptions): Promise<number> {
+  const { sources } = await expandInputs(inputs, { include: options.include, exclude: options.exclude });
+  let total = 0;
+  for (const source of sources) {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(source.path, "r");
+      const { size } = await handle.stat();
+      const head = Buffer.alloc(2);
+      const { bytesRead } = await handle.read(head, 0, 2, 0);
+      total += bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b ? size * GZIP_EXPANSION : size;
+    } catch {
+      // Unreadable: the read reports it.
+    } finally {
+      await handle?.close();
+    }
+  }
+  return total;
 }
 
 /**

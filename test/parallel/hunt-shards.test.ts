@@ -4,15 +4,22 @@
  * reported once, and every rule's counts.
  */
 import assert from "node:assert/strict";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import type { InputIssue } from "../../src/events/index.js";
-import { assignShards } from "../../src/parallel/hunt.js";
+import {
+  assignShards,
+  type HuntThreading,
+  MIN_RULES_TO_SHARD,
+  runHuntParallel,
+} from "../../src/parallel/hunt.js";
 import { type HuntSettings, runHuntSharded } from "../../src/parallel/index.js";
+import type { HuntSpec } from "../../src/parallel/protocol.js";
 import { Hunt, huntOptionsFor, loadRuleSet, runHunt } from "../../src/rules/index.js";
 import { ecsSchema } from "../../src/schema/index.js";
 import { writeSimulatedFile } from "../../src/simulate/index.js";
 import { tempDir } from "../helpers/tmp.js";
+import { ruleToml } from "../rules/fixtures.js";
 
 const tmp = tempDir();
 
@@ -79,4 +86,29 @@ test("assignShards: every rule gets a shard, IOC lists share one, costs are bala
   const load = [0, 0];
   for (const c of hunt.compiled) load[owners[hunt.reports.indexOf(c.report)]] += costs[c.index];
   assert.ok(Math.abs(load[0] - load[1]) <= 3, `loads ${load}`);
+});
+
+test("a default thread count on two cores shards only an input large enough to repay the shards' start", async () => {
+  const dir = `${tmp.dir}/many-rules`;
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < MIN_RULES_TO_SHARD; i++)
+    writeFileSync(
+      `${dir}/rule-${i}.toml`,
+      ruleToml({ query: i === 0 ? 'event.category : "process"' : `process.name : "p${i}.exe"` }),
+    );
+  const set = await loadRuleSet({ rules: [dir] });
+  const hunt = () => new Hunt(huntOptionsFor(set, { schema: ecsSchema() }));
+  const path = await fleet(9);
+  // Workers told to load rules that do not exist fail the run: a run that succeeds started no shard.
+  const unworkable: HuntSpec = { language: "hunt", rules: [`${tmp.dir}/no-such-rules`] };
+  const run = (threading: HuntThreading) =>
+    runHuntParallel(hunt(), unworkable, {}, [path], { onIssue: () => {} }, threading);
+  const single = await runHunt(hunt(), [path], { onIssue: () => {} });
+  assert.ok(single.result.alerts.length > 0);
+  const small = await run({ threads: 2, adaptive: true, prefilter: undefined });
+  assert.deepEqual(small.result.alerts, single.result.alerts);
+  assert.deepEqual(small.summary, single.summary);
+  // The same input counted as large enough, or two threads asked for: shards start (and fail here).
+  await assert.rejects(run({ threads: 2, adaptive: true, prefilter: undefined, minShardBytes: 1000 }));
+  await assert.rejects(run({ threads: 2, prefilter: undefined }));
 });
