@@ -153,9 +153,23 @@ function buildTester(path: string): FieldTester {
 interface PathNode {
   readonly children: Map<string, PathNode>;
   slot: number;
+  /**
+   * The keys of the last object walked at this node, in order, and what each resolved to: parsed events
+   * of one source share their key order (and V8 hands out the same key strings), so most keys are matched
+   * by identity with the previous object's instead of looked up in `children`.
+   */
+  readonly seenKeys: string[];
+  readonly seenChildren: (PathNode | null | typeof DOTTED_PATH)[];
 }
 
-const paths: PathNode = { children: new Map(), slot: -1 };
+/** A dotted key that spells part of a compiled path (`{"process.name": ...}`): the walk gives up. */
+const DOTTED_PATH = 0;
+
+function pathNode(): PathNode {
+  return { children: new Map(), slot: -1, seenKeys: [], seenChildren: [] };
+}
+
+const paths: PathNode = pathNode();
 let slots = 0;
 
 /**
@@ -178,11 +192,23 @@ const projection = {
 
 function slotFor(segments: readonly string[]): number {
   let node = paths;
+  const visited: PathNode[] = [];
+  let grew = false;
   for (const segment of segments) {
+    visited.push(node);
     let child = node.children.get(segment);
-    if (!child) node.children.set(segment, (child = { children: new Map(), slot: -1 }));
+    if (!child) {
+      node.children.set(segment, (child = pathNode()));
+      grew = true;
+    }
     node = child;
   }
+  // A new path can change what a key seen before resolves to, here or (a dotted key) at any node above.
+  if (grew)
+    for (const n of visited) {
+      n.seenKeys.length = 0;
+      n.seenChildren.length = 0;
+    }
   if (node.slot < 0) {
     node.slot = slots++;
     if (slots > projection.stamp.length) {
@@ -228,14 +254,23 @@ export function projectDocument(doc: JsonObject): boolean {
 }
 
 function projectObject(node: JsonObject, trie: PathNode, epoch: number, depth: number): boolean {
-  const children = trie.children;
+  const seenKeys = trie.seenKeys;
+  const seenChildren = trie.seenChildren;
+  let i = 0;
   for (const key in node) {
-    const child = children.get(key);
-    if (child === undefined) {
-      // A dotted key that spells part of a compiled path (`{"process.name": ...}`): read path by path.
-      if (key.indexOf(".") >= 0 && spellsPath(trie, key)) return false;
-      continue;
+    let child: PathNode | null | typeof DOTTED_PATH;
+    if (seenKeys[i] === key) child = seenChildren[i];
+    else {
+      child =
+        trie.children.get(key) ??
+        // A dotted key that spells part of a compiled path (`{"process.name": ...}`): read path by path.
+        (key.indexOf(".") >= 0 && spellsPath(trie, key) ? DOTTED_PATH : null);
+      seenKeys[i] = key;
+      seenChildren[i] = child;
     }
+    i++;
+    if (child === null) continue;
+    if (child === DOTTED_PATH) return false;
     const value = node[key];
     if (value === null || !isOwnJsonValue(value)) continue;
     if (child.slot >= 0) record(child.slot, value, epoch);

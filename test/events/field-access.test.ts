@@ -155,3 +155,20 @@ test("projectDocument: a path compiled after the projection, a frozen or deeply 
   assert.equal(projectDocument(nested), false);
   assert.deepEqual(compileField("p.q")(nested), [7]);
 });
+
+test("projectDocument: a path compiled later changes what a key seen before resolves to, at any depth", () => {
+  // Per case: a dotted key no compiled path runs through yet (the walk goes on), then a path through it
+  // two levels down, compiled between two documents of the same shape (the second is read path by path).
+  const cases: [string, string, () => JsonObject][] = [
+    ["u", "u.v.w", () => ({ "u.v.w": 1, u: { v: { w: 3 } } })],
+    ["x", "x.y.z", () => ({ x: { "y.z": 2, y: { z: 3 } } })],
+  ];
+  for (const [first, later, shaped] of cases) {
+    compileFieldTester(first);
+    assert.equal(projectDocument(shaped()), true, later);
+    compileFieldTester(later);
+    const doc = shaped();
+    assert.equal(projectDocument(doc), false, later);
+    assert.deepEqual(compileField(later)(doc), compileField(later)(shaped()));
+  }
+});
