@@ -240,6 +240,13 @@ export class RuleIndex {
   private readonly byHead = new Map<string, HeadGroup>();
   private readonly groups: HeadGroup[] = [];
   private epoch = 0;
+  /**
+   * The previous document's top-level keys, in order, and their head groups: documents of one source share
+   * their key order (and V8 hands out the same key strings), so most keys match by identity, not by a
+   * slice and a map lookup.
+   */
+  private readonly seenKeys: string[] = [];
+  private readonly seenGroups: (HeadGroup | undefined)[] = [];
   private readonly base: Bits;
   private readonly noMulti: Bits;
   private readonly acc: Bits;
@@ -514,9 +521,19 @@ export class RuleIndex {
     // A field can only have a value when the document has its first path segment as a key (or as the
     // head of a dotted key such as `"process.name"`): the fields under other heads are known absent
     // without reading them.
+    const seenKeys = this.seenKeys;
+    const seenGroups = this.seenGroups;
+    let k = 0;
     for (const key in doc) {
-      const dot = key.indexOf(".");
-      const group = this.byHead.get(dot < 0 ? key : key.slice(0, dot));
+      let group: HeadGroup | undefined;
+      if (seenKeys[k] === key) group = seenGroups[k];
+      else {
+        const dot = key.indexOf(".");
+        group = this.byHead.get(dot < 0 ? key : key.slice(0, dot));
+        seenKeys[k] = key;
+        seenGroups[k] = group;
+      }
+      k++;
       if (group) group.epoch = epoch;
     }
     for (const g of this.groups) {
