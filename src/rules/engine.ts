@@ -758,6 +758,13 @@ export class HuntPass {
     for (const c of this.iocRules) this.evaluated[c.index]++;
   }
 
+  /** Hit keys held for deduplication, summed over the rules (bounded by their max_signals; for tests). */
+  heldHitKeys(): number {
+    let n = 0;
+    for (const c of this.collectors) n += c.heldKeys;
+    return n;
+  }
+
   /** Time each compiled rule took so far in this pass (ms, by compiled index), before `finish`. */
   ruleMs(): Float64Array {
     return this.ms;
@@ -816,14 +823,18 @@ interface KeptHit {
   readonly time: Timestamp | undefined;
   /** Schedule run index, when replaying the schedule. */
   readonly run: number | undefined;
+  /** The hit's identity (its event, or its sequence's events): duplicates collapse on it. */
+  readonly key: string;
 }
 
 /**
  * A rule's hits: duplicates of one rule on one event collapse (by key); at most `max_signals` per run are
  * kept, earliest first, and the rest are counted as truncated. Memory stays bounded by keeping at most
- * twice max_signals per run between trims.
+ * twice max_signals per run between trims, and only the kept hits' keys: a duplicate of a hit already
+ * dropped sorts where its original did, so it is dropped again (and counted again as truncated).
  */
 class HitCollector {
+  /** Keys of the hits held in `perRun`. */
   private readonly keys = new Set<string>();
   private readonly perRun = new Map<number, KeptHit[]>();
   /**
@@ -853,15 +864,15 @@ class HitCollector {
       k = this.firstRunFor(ruleTime);
       if (k === undefined) return;
     }
-    this.keys.add(key);
     const bucketKey = k ?? 0;
-    const kept: KeptHit = { hit, time: hit.time ?? ruleTime, run: k };
+    const kept: KeptHit = { hit, time: hit.time ?? ruleTime, run: k, key };
     const last = this.boundary.get(bucketKey);
     // Sorting is stable: a hit tied with the boundary sorts after it.
     if (last && compareHits(kept, last) >= 0) {
       this.dropped++;
       return;
     }
+    this.keys.add(key);
     let list = this.perRun.get(bucketKey);
     if (!list) this.perRun.set(bucketKey, (list = []));
     list.push(kept);
@@ -869,6 +880,7 @@ class HitCollector {
     if (list.length >= 2 * max + 16) {
       sortHits(list);
       this.dropped += list.length - max;
+      for (let i = max; i < list.length; i++) this.keys.delete(list[i].key);
       list.length = max;
       if (max > 0) this.boundary.set(bucketKey, list[max - 1]);
     }
@@ -883,6 +895,11 @@ class HitCollector {
 
   get truncated(): number {
     return this.dropped;
+  }
+
+  /** How many hit keys are held for deduplication (bounded: see the class comment). */
+  get heldKeys(): number {
+    return this.keys.size;
   }
 
   take(): KeptHit[] {

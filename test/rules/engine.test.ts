@@ -352,6 +352,34 @@ test("max_signals over many hits in any order: the earliest kept (ties in input 
   assert.equal(res.rules[0].truncated, 297);
 });
 
+test("max_signals: only kept hits' keys are held; a duplicate of a dropped hit is dropped again", () => {
+  const r = rule({ query: "process.name : cmd.exe", extra: "max_signals = 2" });
+  // 400 distinct events, then every one of them again (the same index and id: an export read twice).
+  const events = Array.from({ length: 400 }, (_, i) =>
+    event(
+      proc(
+        "cmd.exe",
+        `2024-05-01T10:${String(Math.floor(i / 60)).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}Z`,
+        {
+          process: { name: "cmd.exe", pid: i },
+        },
+      ),
+    ),
+  );
+  const pass = new Hunt({ schema: ecsSchema(), rules: [r] }).pass();
+  pass.push(events);
+  pass.push(events);
+  // Cut at 2 x max + 16 hits: never more keys than that.
+  assert.ok(pass.heldHitKeys() <= 2 * 2 + 16, `held ${pass.heldHitKeys()}`);
+  const res = pass.finish();
+  assert.deepEqual(
+    res.alerts.map((a) => (a.doc.process as JsonObject).pid),
+    [0, 1],
+  );
+  // The 398 dropped hits, and their 398 duplicates arriving after they were dropped.
+  assert.equal(res.rules[0].truncated, 2 * 398);
+});
+
 test("--schedule: max_signals applies per run; events in schedule gaps are not seen", () => {
   const r = rule({ query: "process.name : cmd.exe", extra: 'max_signals = 1\ninterval = "10m"' });
   // Lookback 9m < interval 10m: minute 9..10 of each 10-minute slot is a gap (runs at :00, :10, ...).
