@@ -164,6 +164,8 @@ interface PathNode {
 
 /** A dotted key that spells part of a compiled path (`{"process.name": ...}`): the walk gives up. */
 const DOTTED_PATH = 0;
+/** Keys remembered per trie node: an object with more (hostile input) is not remembered past them. */
+const MAX_SEEN_KEYS = 512;
 
 function pathNode(): PathNode {
   return { children: new Map(), slot: -1, seenKeys: [], seenChildren: [] };
@@ -265,8 +267,10 @@ function projectObject(node: JsonObject, trie: PathNode, epoch: number, depth: n
         trie.children.get(key) ??
         // A dotted key that spells part of a compiled path (`{"process.name": ...}`): read path by path.
         (key.indexOf(".") >= 0 && spellsPath(trie, key) ? DOTTED_PATH : null);
-      seenKeys[i] = key;
-      seenChildren[i] = child;
+      if (i < MAX_SEEN_KEYS) {
+        seenKeys[i] = key;
+        seenChildren[i] = child;
+      }
     }
     i++;
     if (child === null) continue;

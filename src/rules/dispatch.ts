@@ -108,6 +108,9 @@ function pruned(clauses: Clause[], estimate: Estimate): Clause[] {
 /** Fields read for every event anyway: a clause on them costs no extra read. */
 const CORE_FIELDS = new Set(["event.category", "event.type", "event.action", "host.os.type", "process.name"]);
 
+/** Top-level keys remembered from the previous document (see RuleIndex.seenKeys); hostile input has more. */
+const MAX_SEEN_KEYS = 512;
+
 /** A clause letting through more than this fraction of events is not worth routing on its own field. */
 const USEFUL = 0.6;
 
@@ -530,8 +533,10 @@ export class RuleIndex {
       else {
         const dot = key.indexOf(".");
         group = this.byHead.get(dot < 0 ? key : key.slice(0, dot));
-        seenKeys[k] = key;
-        seenGroups[k] = group;
+        if (k < MAX_SEEN_KEYS) {
+          seenKeys[k] = key;
+          seenGroups[k] = group;
+        }
       }
       k++;
       if (group) group.epoch = epoch;
