@@ -75,7 +75,7 @@ export class SampleCollector {
       severity: "error",
       title: `sample state exceeded ${this.plan.maxPendingState} join keys`,
       labels: [{ span: this.plan.span, text: "this sample", primary: true }],
-      help: "use more selective stages or `by` keys, or raise the limit (maxPendingState)",
+      help: "use more selective stages or `by` keys, or raise the limit (--max-state)",
     });
   }
 }

@@ -469,7 +469,7 @@ export class SequenceMatcher {
       severity: "error",
       title: `sequence state exceeded ${this.plan.maxPendingState} pending entries (${this.pendingCount} partial sequences, ${this.trackerCount} missing-event trackers, ${this.waitingCount} held sequences)`,
       labels: [{ span: this.plan.span, text: "this sequence", primary: true }],
-      help: "add `with maxspan=...` (state older than the span is dropped), use more selective stages or `by` keys, or raise the limit (maxPendingState)",
+      help: "add `with maxspan=...` (state older than the span is dropped), use more selective stages or `by` keys, or raise the limit (--max-state)",
     });
   }
 

@@ -71,6 +71,13 @@ export function renderTable(report: HuntReport): string {
       );
     }
   }
+  // A rule that ran with a reason stopped at one of its limits (RuleReport.stopped).
+  const stoppedRules = rules.filter(([, r]) => r.status === "ran" && r.reason !== undefined);
+  if (stoppedRules.length > 0) {
+    out.push("", "RULES STOPPED (alerts up to the stop are above)");
+    for (const [, r] of stoppedRules)
+      out.push(`  ${terminalSafe(r.name, 60)}: ${terminalSafe((r.reason ?? "").replace(/;.*$/s, ""), 120)}`);
+  }
   const notRunRules = rules.filter(([, r]) => r.status === "not_run");
   if (notRunRules.length > 0) {
     const reasons = new Map<string, number>();

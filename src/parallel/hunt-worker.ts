@@ -68,6 +68,7 @@ async function main(): Promise<void> {
       ms: r.ms,
       truncated: r.truncated,
       evaluated: r.evaluated,
+      ...(r.stopped ? { stopped: r.reason } : {}),
     });
   }
   post({

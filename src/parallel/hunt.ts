@@ -220,6 +220,10 @@ export async function runHuntSharded(
       report.ms = s.ms;
       report.truncated = s.truncated;
       report.evaluated = s.evaluated;
+      if (s.stopped !== undefined) {
+        report.stopped = true;
+        report.reason = s.stopped;
+      }
     }
     for (const a of r.alerts) alerts.push(a);
   }

@@ -76,6 +76,8 @@ export interface HuntSettings {
   readonly schedule?: boolean;
   readonly profile?: boolean;
   readonly forceExceptions?: boolean;
+  /** `--max-state`: see HuntOptions.maxPendingState. */
+  readonly maxPendingState?: number;
 }
 
 /** A rule-sharded hunt's worker: its shard of the rules, run over the whole input. */
@@ -114,6 +116,8 @@ export interface ShardRuleStats {
   readonly ms: number;
   readonly truncated: number;
   readonly evaluated: number;
+  /** Set when the rule stopped at one of its limits: the reason (see RuleReport.stopped). */
+  readonly stopped?: string;
 }
 
 export type HuntShardMessage =

@@ -95,6 +95,12 @@ export interface HuntOptions {
    * input exactly as the unsharded hunt would (time order and tiebreaker), whatever its own rules need.
    */
   readonly timeOrder?: { readonly needsTimeOrder: boolean; readonly tiebreakerField: string | undefined };
+  /**
+   * Cap on each EQL sequence's or sample's state (pending sequences, missing-event trackers, held
+   * sequences; a sample's join keys). Default DEFAULT_MAX_PENDING_STATE. A rule that exceeds it is
+   * stopped and reported (RuleReport.stopped); the hunt goes on.
+   */
+  readonly maxPendingState?: number;
 }
 
 /** The reason given for the rules a shard leaves to the other shards. */
@@ -110,6 +116,12 @@ export interface RuleReport {
   diagnostic?: QuarryError;
   /** True when the rule could not be run because its query or filters are broken (not a type we skip). */
   broken: boolean;
+  /**
+   * True when the rule hit one of its limits during the pass (its sequence state cap, EQL172; too many
+   * join-key combinations in one event, EQL174): it stopped there, `reason` and `diagnostic` say why, and
+   * the alerts it found until then are kept.
+   */
+  stopped?: boolean;
   alerts: number;
   ms: number;
   /** Hits dropped because `max_signals` was reached. */
@@ -372,6 +384,7 @@ export class Hunt {
           timestampField: this.timestampField,
           tiebreakerField: rule.tiebreakerField,
           categoryField,
+          maxPendingState: this.options.maxPendingState,
         });
         query = eql;
         guard = eqlGuard(eql.query, schema, categoryField);
@@ -719,11 +732,15 @@ export class HuntPass {
       const i = candidates[k];
       const run = this.runs[i];
       evaluated[i]++;
-      if (timed) {
-        const t0 = performance.now();
-        run.push(event);
-        ms[i] += (performance.now() - t0) * (this.profile ? 1 : 64);
-      } else run.push(event);
+      try {
+        if (timed) {
+          const t0 = performance.now();
+          run.push(event);
+          ms[i] += (performance.now() - t0) * (this.profile ? 1 : 64);
+        } else run.push(event);
+      } catch (error) {
+        this.stop(i, error);
+      }
     }
     const iocIndex = this.hunt.iocIndex;
     if (iocIndex) this.matchIocs(iocIndex, event, timed);
@@ -779,10 +796,35 @@ export class HuntPass {
     if (max && (!this.max || compareTimestamps(max, this.max) > 0)) this.max = max;
   }
 
+  /**
+   * A rule whose run hit one of its limits (a QuarryError: the sequence state cap, too many join keys)
+   * stops here: its state is dropped, the hits it made are kept, and every other rule goes on. Any other
+   * error is a bug and propagates.
+   */
+  private stop(index: number, error: unknown): void {
+    if (!isQuarryError(error)) throw error;
+    this.runs[index] = STOPPED_RUN;
+    this.stopped.set(index, { error, events: this.evaluated[index] });
+  }
+  /** Rules stopped in this pass (by compiled index): why, and after how many events. */
+  private readonly stopped = new Map<number, { readonly error: QuarryError; readonly events: number }>();
+
   /** End of input: finish every run, apply max_signals, build alerts. */
   finish(): HuntResult {
     if (this.sample) this.flushSample();
-    for (const run of this.runs) run.finish();
+    for (let i = 0; i < this.runs.length; i++) {
+      try {
+        this.runs[i].finish();
+      } catch (error) {
+        this.stop(i, error);
+      }
+    }
+    for (const [i, { error, events }] of this.stopped) {
+      const report = this.hunt.compiled[i].report;
+      report.stopped = true;
+      report.diagnostic = error;
+      report.reason = `stopped after ${events} events: ${error.diagnostic.title}; the alerts it found until then are reported`;
+    }
     const now = this.hunt.options.now ?? this.max;
     const alerts: Alert[] = [];
     for (const c of this.hunt.compiled) {
@@ -817,6 +859,9 @@ export class HuntPass {
     return this.hunt.options.from?.ms ?? 0;
   }
 }
+
+/** The run of a stopped rule: it sees nothing more. */
+const STOPPED_RUN: RuleRun = { push() {}, finish() {} };
 
 interface KeptHit {
   readonly hit: RuleHit;

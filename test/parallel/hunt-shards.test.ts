@@ -112,3 +112,35 @@ test("a default thread count on two cores shards only an input large enough to r
   await assert.rejects(run({ threads: 2, adaptive: true, prefilter: undefined, minShardBytes: 1000 }));
   await assert.rejects(run({ threads: 2, prefilter: undefined }));
 });
+
+test("a rule stopped at its state cap in a shard is reported as one pass reports it", async () => {
+  const dir = `${tmp.dir}/state-rules`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    `${dir}/seq.toml`,
+    ruleToml({
+      type: "eql",
+      name: "Start then network",
+      query: 'sequence by process.pid [process where event.type == "start"] [network where true]',
+    }),
+  );
+  writeFileSync(`${dir}/any.toml`, ruleToml({ name: "Any process", query: 'event.category : "process"' }));
+  const path = await fleet(21);
+  const settings: HuntSettings = { maxPendingState: 50 };
+  const set = await loadRuleSet({ rules: [dir] });
+  const make = () => new Hunt(huntOptionsFor(set, { schema: ecsSchema(), ...settings }));
+  const single = await runHunt(make(), [path], { onIssue: () => {} });
+  const sharded = await runHuntSharded(
+    make(),
+    { language: "hunt", rules: [dir] },
+    settings,
+    [path],
+    { onIssue: () => {} },
+    2,
+  );
+  const view = (rules: typeof single.result.rules) =>
+    rules.map((r) => [r.rule.name, r.status, r.stopped ?? false, r.reason, r.alerts]);
+  assert.equal(single.result.rules.find((r) => r.rule.name === "Start then network")?.stopped, true);
+  assert.deepEqual(view(sharded.result.rules), view(single.result.rules));
+  assert.deepEqual(sharded.result.alerts, single.result.alerts);
+});

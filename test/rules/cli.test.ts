@@ -107,6 +107,51 @@ test("hunt: a broken rule in a folder is reported and the others run; --strict o
   }
 });
 
+test("hunt: a rule past --max-state stops and is reported, the others' alerts stay; --strict exits 2", () => {
+  const dir = join(tmp.dir, "state-rules");
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, "seq.toml"),
+    ruleToml({
+      type: "eql",
+      name: "Start then network",
+      query: 'sequence by process.pid [process where event.type == "start"] [network where true]',
+    }),
+  );
+  writeFileSync(join(dir, "cmd.toml"), ruleToml({ name: "Cmd started", query: "process.name : cmd.exe" }));
+  const input = join(tmp.dir, "starts.ndjson");
+  writeFileSync(
+    input,
+    ndjson(
+      Array.from({ length: 20 }, (_, pid) =>
+        proc("cmd.exe", `2024-05-01T10:00:${String(pid).padStart(2, "0")}Z`, {
+          process: { name: "cmd.exe", pid },
+        }),
+      ),
+    ),
+  );
+  const r = quarry("hunt", "--rules", dir, "--max-state", "5", "--format", "json", input);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /rule "Start then network" .* stopped after \d+ events: sequence state exceeded 5/);
+  assert.match(r.stderr, /EQL172/);
+  const report = JSON.parse(r.stdout) as {
+    alerts: unknown[];
+    rules: Record<string, { name: string; status: string; reason?: string }>;
+    input: { errors: string[] };
+  };
+  assert.equal(report.alerts.length, 20);
+  const seq = Object.values(report.rules).find((x) => x.name === "Start then network")!;
+  assert.equal(seq.status, "ran");
+  assert.match(seq.reason ?? "", /^stopped after/);
+  assert.ok(report.input.errors.some((e) => e.includes("stopped after")));
+  assert.equal(
+    quarry("hunt", "--rules", dir, "--max-state", "5", "--strict", "--format", "json", input).code,
+    2,
+  );
+  assert.equal(quarry("hunt", "--rules", dir, "--format", "json", input).code, 0);
+  assert.equal(quarry("hunt", "--rules", dir, "--max-state", "0", input).code, 2);
+});
+
 test("hunt: unknown --rules name is a usage error; unreadable input exits 3", () => {
   assert.equal(quarry("hunt", "--rules", "no-such-pack", events).code, 2);
   assert.equal(quarry("hunt", "--rules", rulesDir, join(tmp.dir, "missing.ndjson")).code, 3);

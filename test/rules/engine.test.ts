@@ -380,6 +380,42 @@ test("max_signals: only kept hits' keys are held; a duplicate of a dropped hit i
   assert.equal(res.rules[0].truncated, 2 * 398);
 });
 
+test("a rule past its state cap stops and is reported; its alerts until then and every other rule's stay", () => {
+  const seq = rule({
+    type: "eql",
+    name: "Start then network",
+    query: 'sequence by process.pid [process where event.type == "start"] [network where true]',
+  });
+  const cmd = rule({ query: "process.name : cmd.exe" });
+  const net = (pid: number, time: string) =>
+    event({
+      "@timestamp": time,
+      event: { category: ["network"], type: ["connection"] },
+      process: { name: "net.exe", pid },
+    });
+  const start = (pid: number, time: string) =>
+    event(proc("cmd.exe", time, { process: { name: "cmd.exe", pid } }));
+  // pid 1 completes a sequence first; then 6 distinct pids start and never connect: past a cap of 4.
+  const events = [start(1, "2024-05-01T10:00:00Z"), net(1, "2024-05-01T10:00:01Z")];
+  for (let pid = 2; pid <= 7; pid++) events.push(start(pid, `2024-05-01T10:00:0${pid}Z`));
+  events.push(start(8, "2024-05-01T10:00:08Z"), net(8, "2024-05-01T10:00:09Z"));
+  const res = hunt({ rules: [seq, cmd], maxPendingState: 4 }, events);
+  const [seqReport, cmdReport] = res.rules;
+  assert.equal(seqReport.status, "ran");
+  assert.equal(seqReport.stopped, true);
+  assert.equal(seqReport.diagnostic?.diagnostic.code, "EQL172");
+  assert.match(
+    seqReport.reason ?? "",
+    /^stopped after \d+ events: sequence state exceeded 4 pending entries/,
+  );
+  // The sequence of pid 1 completed before the stop; pid 8's came after it.
+  assert.equal(seqReport.alerts, 1);
+  assert.equal(cmdReport.stopped, undefined);
+  assert.equal(cmdReport.alerts, 8);
+  // Under the default cap the same events give both sequences.
+  assert.equal(hunt({ rules: [seq] }, events).rules[0].alerts, 2);
+});
+
 test("--schedule: max_signals applies per run; events in schedule gaps are not seen", () => {
   const r = rule({ query: "process.name : cmd.exe", extra: 'max_signals = 1\ninterval = "10m"' });
   // Lookback 9m < interval 10m: minute 9..10 of each 10-minute slot is a gap (runs at :00, :10, ...).

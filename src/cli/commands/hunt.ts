@@ -32,6 +32,7 @@ import {
   IssueReporter,
   openOutput,
   Progress,
+  parseIntegerOption,
   raiseExitCode,
   resolveFormat,
 } from "../common.js";
@@ -46,6 +47,7 @@ interface HuntFlags extends EventInputFlags {
   schedule?: boolean;
   profile?: boolean;
   failOn?: string;
+  maxState?: number;
   format?: AlertFormat;
   output?: string;
 }
@@ -87,6 +89,11 @@ export function registerHuntCommand(program: Command): void {
     )
     .option("--schedule", "replay each rule's interval and lookback across the input's time span")
     .option("--profile", "time every rule on every event and print the slowest rules")
+    .option(
+      "--max-state <n>",
+      "cap on each sequence's or sample's pending state; a rule past it stops and is reported (default 1000000)",
+      parseIntegerOption("--max-state", 1),
+    )
     .addOption(
       new Option(
         "--fail-on <severity>",
@@ -138,6 +145,7 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
     schedule: flags.schedule,
     profile: flags.profile,
     forceExceptions: flags.forceExceptions,
+    maxPendingState: flags.maxState,
   };
   const hunt = new Hunt(huntOptionsFor(set, { schema, timestampField: flags.timestampField, ...settings }));
   const explicitFiles = new Set((flags.rules ?? []).map((p) => resolve(p)));
@@ -198,6 +206,17 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
     },
   );
   progress.done();
+  for (const r of run.result.rules) {
+    if (!r.stopped) continue;
+    const rendered = renderRuleDiagnostic(r);
+    process.stderr.write(
+      `quarry: rule "${r.rule.name}" (${r.rule.origin.file}) ${r.reason}\n${rendered ? `${rendered}\n` : ""}`,
+    );
+    if (inputErrors.length < MAX_REPORTED_ERRORS)
+      inputErrors.push(`${r.rule.origin.file}: rule "${r.rule.name}" ${r.reason}`);
+    // Its alerts are incomplete: under --strict that fails the run, as a broken rule does.
+    if (flags.strict) raiseExitCode(ExitCode.usage);
+  }
   const input: InputSummary = {
     files: run.summary.files,
     events: run.summary.events,

@@ -31,6 +31,7 @@ interface QueryFlags extends EventInputFlags {
   categoryField?: string;
   size?: number;
   sort?: boolean;
+  maxState?: number;
   format?: "ndjson" | "json" | "table";
   output?: string;
 }
@@ -68,7 +69,12 @@ export function registerQueryCommand(program: Command): void {
     .option("--tiebreaker-field <field>", "EQL: field that orders events with equal timestamps")
     .option("--category-field <field>", "EQL: event category field", "event.category")
     .option("--size <n>", "maximum number of hits (default: all)", parseIntegerOption("--size", 0))
-    .option("--sort", "return event hits in time order (as Elasticsearch does) instead of input order");
+    .option("--sort", "return event hits in time order (as Elasticsearch does) instead of input order")
+    .option(
+      "--max-state <n>",
+      "EQL: cap on a sequence's or sample's pending state (default 1000000)",
+      parseIntegerOption("--max-state", 1),
+    );
   addEventInputOptions(cmd);
   addOutputOptions(cmd, ["table", "ndjson", "json"]);
   cmd.action(async (inputs: string[], flags: QueryFlags) => {
@@ -104,6 +110,7 @@ async function runQuery(inputs: string[], flags: QueryFlags): Promise<void> {
           tiebreakerField: flags.tiebreakerField,
           categoryField: flags.categoryField,
           size: flags.size,
+          maxPendingState: flags.maxState,
         })
       : compileKql(flags.kql!, { schema });
   const format = resolveFormat(
