@@ -5,8 +5,8 @@
  * map probes plus the rules that can actually match it.
  */
 import { performance } from "node:perf_hooks";
-import { isQuarryError, type QuarryError, renderDiagnostic } from "../diagnostics/index.js";
-import { type CompiledEql, compileEql } from "../eql/index.js";
+import { isQuarryError, QuarryError, renderDiagnostic } from "../diagnostics/index.js";
+import { type CompiledEql, compileEql, DEFAULT_MAX_PENDING_STATE } from "../eql/index.js";
 import {
   compileField,
   compileFirstValue,
@@ -96,9 +96,10 @@ export interface HuntOptions {
    */
   readonly timeOrder?: { readonly needsTimeOrder: boolean; readonly tiebreakerField: string | undefined };
   /**
-   * Cap on each EQL sequence's or sample's state (pending sequences, missing-event trackers, held
-   * sequences; a sample's join keys). Default DEFAULT_MAX_PENDING_STATE. A rule that exceeds it is
-   * stopped and reported (RuleReport.stopped); the hunt goes on.
+   * Cap on each rule's state: an EQL sequence's or sample's (pending sequences, missing-event trackers,
+   * held sequences; a sample's join keys), a new_terms rule's term combinations, a threshold rule's
+   * groups. Default DEFAULT_MAX_PENDING_STATE. A rule that exceeds it is stopped and reported
+   * (RuleReport.stopped); the hunt goes on.
    */
   readonly maxPendingState?: number;
 }
@@ -823,7 +824,9 @@ export class HuntPass {
       const report = this.hunt.compiled[i].report;
       report.stopped = true;
       report.diagnostic = error;
-      report.reason = `stopped after ${events} events: ${error.diagnostic.title}; the alerts it found until then are reported`;
+      // Threshold and new_terms rules decide their alerts at the end of the input: a stopped one has none.
+      const atEnd = report.rule.type === "threshold" || report.rule.type === "new_terms";
+      report.reason = `stopped after ${events} events: ${error.diagnostic.title}; ${atEnd ? "it alerts only at the end of the input, so it gives no alerts" : "the alerts it made until then are kept"}`;
     }
     const now = this.hunt.options.now ?? this.max;
     const alerts: Alert[] = [];
@@ -858,6 +861,20 @@ export class HuntPass {
   scheduleOrigin(): number {
     return this.hunt.options.from?.ms ?? 0;
   }
+}
+
+/** Codes of the hunt's own state caps (EQL sequences and samples have EQL172). */
+export const RuleStateCode = { newTerms: "RULE221", threshold: "RULE222" } as const;
+
+/** A rule's state passed HuntOptions.maxPendingState: the run throws it, and the pass stops the rule. */
+function stateLimit(code: string, title: string): QuarryError {
+  return new QuarryError({
+    code,
+    severity: "error",
+    title,
+    labels: [],
+    help: "narrow the rule's query or fields, or raise the limit (--max-state)",
+  });
 }
 
 /** The run of a stopped rule: it sees nothing more. */
@@ -1145,6 +1162,9 @@ class ThresholdRun implements RuleRun {
       if (!run) this.runs.set(k, (run = new Map()));
       let group = run.get(termsKey);
       if (!group) {
+        const limit = this.pass.hunt.options.maxPendingState ?? DEFAULT_MAX_PENDING_STATE;
+        if (this.groups.size >= limit)
+          throw stateLimit(RuleStateCode.threshold, `threshold state exceeded ${limit} groups`);
         group = {
           terms: getters.map((g) => g(event.source)!),
           count: 0,
@@ -1255,6 +1275,9 @@ class NewTermsRun implements RuleRun {
       const key = values.map((v) => termText(v) ?? "").join("\u0000");
       const entry = this.seen.get(key);
       if (!entry) {
+        const limit = this.pass.hunt.options.maxPendingState ?? DEFAULT_MAX_PENDING_STATE;
+        if (this.seen.size >= limit)
+          throw stateLimit(RuleStateCode.newTerms, `new_terms state exceeded ${limit} term combinations`);
         this.seen.set(key, { time, event: this.keep() ? event : undefined, values });
         if (this.seen.size >= this.sweepAt) this.sweep();
       } else if (compareTimestamps(time, entry.time) < 0) {

@@ -406,7 +406,7 @@ test("a rule past its state cap stops and is reported; its alerts until then and
   assert.equal(seqReport.diagnostic?.diagnostic.code, "EQL172");
   assert.match(
     seqReport.reason ?? "",
-    /^stopped after \d+ events: sequence state exceeded 4 pending entries/,
+    /^stopped after \d+ events: sequence state exceeded 4 pending entries.*the alerts it made until then are kept$/,
   );
   // The sequence of pid 1 completed before the stop; pid 8's came after it.
   assert.equal(seqReport.alerts, 1);
@@ -414,6 +414,47 @@ test("a rule past its state cap stops and is reported; its alerts until then and
   assert.equal(cmdReport.alerts, 8);
   // Under the default cap the same events give both sequences.
   assert.equal(hunt({ rules: [seq] }, events).rules[0].alerts, 2);
+});
+
+test("new_terms and threshold rules past the state cap stop with their own codes; the cap holds at its size", () => {
+  const newTerms = rule({
+    type: "new_terms",
+    name: "New pid",
+    query: "process.name : cmd.exe",
+    extra: 'new_terms_fields = ["process.pid"]\nhistory_window_start = "now-1m"',
+  });
+  const threshold = rule({
+    type: "threshold",
+    name: "Per pid",
+    query: "process.name : cmd.exe",
+    tables: '[rule.threshold]\nfield = ["process.pid"]\nvalue = 1',
+  });
+  const starts = (n: number) =>
+    Array.from({ length: n }, (_, pid) =>
+      event(
+        proc("cmd.exe", `2024-05-01T10:00:${String(pid).padStart(2, "0")}Z`, {
+          process: { name: "cmd.exe", pid },
+        }),
+      ),
+    );
+  const over = hunt({ rules: [newTerms, threshold], maxPendingState: 5 }, starts(6));
+  assert.deepEqual(
+    over.rules.map((r) => [r.stopped, r.diagnostic?.diagnostic.code, r.alerts]),
+    [
+      [true, "RULE221", 0],
+      [true, "RULE222", 0],
+    ],
+  );
+  assert.match(over.rules[0].reason ?? "", /new_terms state exceeded 5 term combinations.*gives no alerts$/);
+  // Exactly at the cap: both run to the end and alert.
+  const at = hunt({ rules: [newTerms, threshold], maxPendingState: 5 }, starts(5));
+  assert.deepEqual(
+    at.rules.map((r) => [r.stopped ?? false, r.alerts]),
+    [
+      [false, 5],
+      [false, 5],
+    ],
+  );
 });
 
 test("--schedule: max_signals applies per run; events in schedule gaps are not seen", () => {

@@ -91,7 +91,7 @@ export function registerHuntCommand(program: Command): void {
     .option("--profile", "time every rule on every event and print the slowest rules")
     .option(
       "--max-state <n>",
-      "cap on each sequence's or sample's pending state; a rule past it stops and is reported (default 1000000)",
+      "cap on a rule's state (sequence or sample entries, new_terms combinations, threshold groups); a rule past it stops and is reported (default 1000000)",
       parseIntegerOption("--max-state", 1),
     )
     .addOption(
