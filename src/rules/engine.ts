@@ -1162,8 +1162,10 @@ class ThresholdRun implements RuleRun {
       if (!run) this.runs.set(k, (run = new Map()));
       let group = run.get(termsKey);
       if (!group) {
+        // Per schedule run (one run unless --schedule): a replayed schedule holds every run's groups until
+        // the end, as it did before the cap, so only one run's groups can make the rule stop.
         const limit = this.pass.hunt.options.maxPendingState ?? DEFAULT_MAX_PENDING_STATE;
-        if (this.groups.size >= limit)
+        if (run.size >= limit)
           throw stateLimit(RuleStateCode.threshold, `threshold state exceeded ${limit} groups`);
         group = {
           terms: getters.map((g) => g(event.source)!),
