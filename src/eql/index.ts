@@ -380,6 +380,7 @@ export function compareEventsForEql(
   };
 }
 
+export { KeyCode } from "./keys.js";
 export type { LimitStep } from "./limit.js";
 export {
   type KeywordNormalizer,

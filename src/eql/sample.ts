@@ -40,9 +40,16 @@ export class SampleCollector {
 
   push(event: EventRecord): void {
     const stages = this.plan.stages;
+    // Every stage's join keys first: an event with too many combinations (EQL174) then changes no state,
+    // and a caller may skip it and go on.
+    let keys: (JoinKey[] | undefined)[] | undefined;
+    for (let s = 0; s < stages.length; s++)
+      if (stages[s].matches(event)) (keys ??= new Array(stages.length))[s] = stages[s].keys(event.source);
+    if (!keys) return;
     for (let s = 0; s < stages.length; s++) {
-      if (!stages[s].matches(event)) continue;
-      for (const key of stages[s].keys(event.source)) {
+      const stageKeys = keys[s];
+      if (!stageKeys) continue;
+      for (const key of stageKeys) {
         let bucket = this.buckets.get(key.id);
         if (!bucket) {
           if (this.buckets.size >= this.plan.maxPendingState) this.tooMany();

@@ -175,6 +175,17 @@ export class SequenceMatcher {
     if (time === undefined) return NO_HITS;
     const doc = event.source;
     this.doc = doc;
+    // Every join key first: an event with too many combinations (EQL174) then changes no state, and a
+    // caller may skip it and go on.
+    let untilKeys: JoinKey[] | undefined;
+    try {
+      if (any) for (let u = 0; u < plans.length; u++) if (matched[u]) this.keysFor(u);
+      if (untilMatched && until) untilKeys = until.keys(doc);
+    } catch (error) {
+      this.doc = EMPTY_DOC;
+      for (let u = 0; u < keyCache.length; u++) keyCache[u] = undefined;
+      throw error;
+    }
     const completed: Pending[] = [];
     if (any) {
       // Later stages first, so an event matching two consecutive stages never pairs with itself.
@@ -189,9 +200,7 @@ export class SequenceMatcher {
       }
       if (this.hasMissing) this.trackMissing(matched, time);
     }
-    if (untilMatched && until) {
-      for (const key of until.keys(doc)) this.dropKey(key.id);
-    }
+    if (untilKeys) for (const key of untilKeys) this.dropKey(key.id);
     if (completed.length > 1) completed.sort(compareCompleted);
     for (const seq of completed) this.complete(seq);
     if (this.waitingCount > 0) this.expireWaiting(time);

@@ -30,6 +30,10 @@ export interface RuleSummary {
   readonly truncated?: number;
   /** Exception lists refused (or forced) on this protected rule (present only when some were). */
   readonly exceptions_refused?: readonly string[];
+  /** The rule stopped at its state cap (`reason` says why; present only then). */
+  readonly stopped?: boolean;
+  /** Events the rule skipped, each past a limit on its own (present only when some were). */
+  readonly skipped_events?: number;
 }
 
 export interface InputSummary {
@@ -93,6 +97,8 @@ function ruleJson(r: RuleSummary): JsonObject {
   o.alerts = r.alerts;
   o.ms = Math.round(r.ms * 1000) / 1000;
   if (r.truncated) o.truncated = r.truncated;
+  if (r.stopped) o.stopped = true;
+  if (r.skipped_events) o.skipped_events = r.skipped_events;
   if (r.exceptions_refused && r.exceptions_refused.length > 0)
     o.exceptions_refused = [...r.exceptions_refused];
   return o;
@@ -139,6 +145,8 @@ export function makeReport(result: HuntResult, input: InputSummary): HuntReport 
       ms: r.ms,
       severity: r.rule.severity,
       ...(r.truncated ? { truncated: r.truncated } : {}),
+      ...(r.stopped ? { stopped: true } : {}),
+      ...(r.skippedEvents ? { skipped_events: r.skippedEvents } : {}),
       ...(refused.has(r.rule.ruleId) ? { exceptions_refused: refused.get(r.rule.ruleId) } : {}),
     };
   }

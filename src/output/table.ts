@@ -71,12 +71,17 @@ export function renderTable(report: HuntReport): string {
       );
     }
   }
-  // A rule that ran with a reason stopped at one of its limits (RuleReport.stopped).
-  const stoppedRules = rules.filter(([, r]) => r.status === "ran" && r.reason !== undefined);
+  const stoppedRules = rules.filter(([, r]) => r.stopped);
   if (stoppedRules.length > 0) {
     out.push("", "RULES STOPPED (alerts up to the stop are above)");
     for (const [, r] of stoppedRules)
       out.push(`  ${terminalSafe(r.name, 60)}: ${terminalSafe((r.reason ?? "").replace(/;.*$/s, ""), 120)}`);
+  }
+  const skippingRules = rules.filter(([, r]) => r.skipped_events);
+  if (skippingRules.length > 0) {
+    out.push("", "EVENTS SKIPPED BY RULES (each past a limit on its own; the rules went on)");
+    for (const [, r] of skippingRules)
+      out.push(`${padLeft(String(r.skipped_events), 6)}  ${terminalSafe(r.name, 60)}`);
   }
   const notRunRules = rules.filter(([, r]) => r.status === "not_run");
   if (notRunRules.length > 0) {

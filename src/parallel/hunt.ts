@@ -224,6 +224,7 @@ export async function runHuntSharded(
         report.stopped = true;
         report.reason = s.stopped;
       }
+      if (s.skippedEvents !== undefined) report.skippedEvents = s.skippedEvents;
     }
     for (const a of r.alerts) alerts.push(a);
   }

@@ -118,6 +118,8 @@ export interface ShardRuleStats {
   readonly evaluated: number;
   /** Set when the rule stopped at one of its limits: the reason (see RuleReport.stopped). */
   readonly stopped?: string;
+  /** RuleReport.skippedEvents, when some were. */
+  readonly skippedEvents?: number;
 }
 
 export type HuntShardMessage =

@@ -6,7 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { isQuarryError, QuarryError, renderDiagnostic } from "../diagnostics/index.js";
-import { type CompiledEql, compileEql, DEFAULT_MAX_PENDING_STATE } from "../eql/index.js";
+import { type CompiledEql, compileEql, DEFAULT_MAX_PENDING_STATE, KeyCode } from "../eql/index.js";
 import {
   compileField,
   compileFirstValue,
@@ -118,11 +118,15 @@ export interface RuleReport {
   /** True when the rule could not be run because its query or filters are broken (not a type we skip). */
   broken: boolean;
   /**
-   * True when the rule hit one of its limits during the pass (its sequence state cap, EQL172; too many
-   * join-key combinations in one event, EQL174): it stopped there, `reason` and `diagnostic` say why, and
-   * the alerts it found until then are kept.
+   * True when the rule hit its state cap during the pass (EQL172, RULE221, RULE222): it stopped there,
+   * `reason` and `diagnostic` say why, and the alerts it made until then are kept.
    */
   stopped?: boolean;
+  /**
+   * Events the rule skipped because one event alone passed a limit (EQL174: more join-key combinations
+   * than a sequence or sample takes); `diagnostic` holds the first one's. The rule went on.
+   */
+  skippedEvents?: number;
   alerts: number;
   ms: number;
   /** Hits dropped because `max_signals` was reached. */
@@ -804,9 +808,18 @@ export class HuntPass {
    */
   private stop(index: number, error: unknown): void {
     if (!isQuarryError(error)) throw error;
+    if (error.diagnostic.code === KeyCode.tooManyKeys) {
+      // The engines compute every key of an event before changing any state, so the rule skips just this
+      // event and goes on: one hostile event must not switch a detection off.
+      const seen = this.skipped.get(index);
+      this.skipped.set(index, { error: seen?.error ?? error, events: (seen?.events ?? 0) + 1 });
+      return;
+    }
     this.runs[index] = STOPPED_RUN;
     this.stopped.set(index, { error, events: this.evaluated[index] });
   }
+  /** Per rule (compiled index) that skipped events (EQL174): the first one's error, and how many. */
+  private readonly skipped = new Map<number, { readonly error: QuarryError; readonly events: number }>();
   /** Rules stopped in this pass (by compiled index): why, and after how many events. */
   private readonly stopped = new Map<number, { readonly error: QuarryError; readonly events: number }>();
 
@@ -819,6 +832,11 @@ export class HuntPass {
       } catch (error) {
         this.stop(i, error);
       }
+    }
+    for (const [i, { error, events }] of this.skipped) {
+      const report = this.hunt.compiled[i].report;
+      report.skippedEvents = events;
+      report.diagnostic = error;
     }
     for (const [i, { error, events }] of this.stopped) {
       const report = this.hunt.compiled[i].report;

@@ -416,6 +416,36 @@ test("a rule past its state cap stops and is reported; its alerts until then and
   assert.equal(hunt({ rules: [seq] }, events).rules[0].alerts, 2);
 });
 
+test("an event with too many join-key combinations is skipped by the rule, which goes on with its state intact", () => {
+  // Stage 1 is keyed by process.args, stage 2 by process.name.
+  const seq = rule({
+    type: "eql",
+    name: "Args then name",
+    query:
+      'sequence [any where event.category == "process"] by process.args [any where true] by process.name',
+  });
+  const at = (sec: number, category: string, process: JsonObject) =>
+    event({ "@timestamp": `2024-05-01T10:00:0${sec}Z`, event: { category: [category] }, process });
+  const hostileArgs = Array.from({ length: 2000 }, (_, i) => `a${i}`);
+  const events = [
+    at(1, "process", { args: ["x"], name: "first" }),
+    // Matches both stages: its stage-2 key "x" is fine, its 2,000 stage-1 keys are past the limit.
+    at(2, "process", { args: hostileArgs, name: "x" }),
+    at(3, "network", { name: "x" }),
+  ];
+  const res = hunt({ rules: [seq] }, events);
+  const [report] = res.rules;
+  assert.equal(report.stopped, undefined);
+  assert.equal(report.skippedEvents, 1);
+  assert.equal(report.diagnostic?.diagnostic.code, "EQL174");
+  // The pending sequence of "x" was left as it was, so the third event completes it.
+  assert.equal(report.alerts, 1);
+  assert.deepEqual(
+    (res.alerts[0].doc["kibana.alert.ancestors"] as JsonObject[]).map((a) => a.id),
+    [events[0].id, events[2].id],
+  );
+});
+
 test("new_terms and threshold rules past the state cap stop with their own codes; the cap holds at its size", () => {
   const newTerms = rule({
     type: "new_terms",

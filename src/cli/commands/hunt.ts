@@ -207,13 +207,16 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
   );
   progress.done();
   for (const r of run.result.rules) {
-    if (!r.stopped) continue;
+    if (!r.stopped && !r.skippedEvents) continue;
+    const what = r.stopped
+      ? r.reason
+      : `skipped ${r.skippedEvents} event${r.skippedEvents === 1 ? "" : "s"} and went on: ${r.diagnostic?.diagnostic.title ?? "a limit was passed"}`;
     const rendered = renderRuleDiagnostic(r);
     process.stderr.write(
-      `quarry: rule "${r.rule.name}" (${r.rule.origin.file}) ${r.reason}\n${rendered ? `${rendered}\n` : ""}`,
+      `quarry: rule "${r.rule.name}" (${r.rule.origin.file}) ${what}\n${rendered ? `${rendered}\n` : ""}`,
     );
     if (inputErrors.length < MAX_REPORTED_ERRORS)
-      inputErrors.push(`${r.rule.origin.file}: rule "${r.rule.name}" ${r.reason}`);
+      inputErrors.push(`${r.rule.origin.file}: rule "${r.rule.name}" ${what}`);
     // Its alerts are incomplete: under --strict that fails the run, as a broken rule does.
     if (flags.strict) raiseExitCode(ExitCode.usage);
   }
