@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       truncated: r.truncated,
       evaluated: r.evaluated,
       ...(r.stopped ? { stopped: r.reason } : {}),
-      ...(r.skippedEvents ? { skippedEvents: r.skippedEvents } : {}),
+      ...(r.skippedEvents ? { skippedEvents: r.skippedEvents, skipReason: r.skipReason } : {}),
     });
   }
   post({

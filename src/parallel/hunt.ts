@@ -224,7 +224,10 @@ export async function runHuntSharded(
         report.stopped = true;
         report.reason = s.stopped;
       }
-      if (s.skippedEvents !== undefined) report.skippedEvents = s.skippedEvents;
+      if (s.skippedEvents !== undefined) {
+        report.skippedEvents = s.skippedEvents;
+        report.skipReason = s.skipReason;
+      }
     }
     for (const a of r.alerts) alerts.push(a);
   }

@@ -118,8 +118,9 @@ export interface ShardRuleStats {
   readonly evaluated: number;
   /** Set when the rule stopped at one of its limits: the reason (see RuleReport.stopped). */
   readonly stopped?: string;
-  /** RuleReport.skippedEvents, when some were. */
+  /** RuleReport.skippedEvents and skipReason, when some were. */
   readonly skippedEvents?: number;
+  readonly skipReason?: string;
 }
 
 export type HuntShardMessage =

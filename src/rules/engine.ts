@@ -127,6 +127,8 @@ export interface RuleReport {
    * than a sequence or sample takes); `diagnostic` holds the first one's. The rule went on.
    */
   skippedEvents?: number;
+  /** Why those events were skipped (the first one's diagnostic title). */
+  skipReason?: string;
   alerts: number;
   ms: number;
   /** Hits dropped because `max_signals` was reached. */
@@ -836,6 +838,7 @@ export class HuntPass {
     for (const [i, { error, events }] of this.skipped) {
       const report = this.hunt.compiled[i].report;
       report.skippedEvents = events;
+      report.skipReason = error.diagnostic.title;
       report.diagnostic = error;
     }
     for (const [i, { error, events }] of this.stopped) {

@@ -4,7 +4,7 @@
  * reported once, and every rule's counts.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import type { InputIssue } from "../../src/events/index.js";
 import {
@@ -113,7 +113,7 @@ test("a default thread count on two cores shards only an input large enough to r
   await assert.rejects(run({ threads: 2, prefilter: undefined }));
 });
 
-test("a rule stopped at its state cap in a shard is reported as one pass reports it", async () => {
+test("a rule stopped at its state cap, or skipping an event, in a shard is reported as one pass reports it", async () => {
   const dir = `${tmp.dir}/state-rules`;
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -125,7 +125,25 @@ test("a rule stopped at its state cap in a shard is reported as one pass reports
     }),
   );
   writeFileSync(`${dir}/any.toml`, ruleToml({ name: "Any process", query: 'event.category : "process"' }));
-  const path = await fleet(21);
+  writeFileSync(
+    `${dir}/args.toml`,
+    ruleToml({
+      type: "eql",
+      name: "Same args twice",
+      query: "sequence by process.args [process where true] [process where true]",
+    }),
+  );
+  // First, one event with 2,000 join-key combinations for "Same args twice": skipped by that rule alone
+  // (later, its pending state passes the cap and it stops too).
+  const path = `${tmp.dir}/state-fleet.ndjson`;
+  writeFileSync(
+    path,
+    `${JSON.stringify({
+      "@timestamp": "2000-01-01T00:00:00Z",
+      event: { category: ["process"], type: ["start"] },
+      process: { name: "x.exe", args: Array.from({ length: 2000 }, (_, i) => `a${i}`) },
+    })}\n${readFileSync(await fleet(21), "utf8")}`,
+  );
   const settings: HuntSettings = { maxPendingState: 50 };
   const set = await loadRuleSet({ rules: [dir] });
   const make = () => new Hunt(huntOptionsFor(set, { schema: ecsSchema(), ...settings }));
@@ -139,8 +157,17 @@ test("a rule stopped at its state cap in a shard is reported as one pass reports
     2,
   );
   const view = (rules: typeof single.result.rules) =>
-    rules.map((r) => [r.rule.name, r.status, r.stopped ?? false, r.reason, r.alerts]);
+    rules.map((r) => [
+      r.rule.name,
+      r.status,
+      r.stopped ?? false,
+      r.reason,
+      r.alerts,
+      r.skippedEvents,
+      r.skipReason,
+    ]);
   assert.equal(single.result.rules.find((r) => r.rule.name === "Start then network")?.stopped, true);
+  assert.equal(single.result.rules.find((r) => r.rule.name === "Same args twice")?.skippedEvents, 1);
   assert.deepEqual(view(sharded.result.rules), view(single.result.rules));
   assert.deepEqual(sharded.result.alerts, single.result.alerts);
 });

@@ -210,7 +210,7 @@ async function runHuntCommand(inputs: string[], flags: HuntFlags): Promise<void>
     if (!r.stopped && !r.skippedEvents) continue;
     const what = r.stopped
       ? r.reason
-      : `skipped ${r.skippedEvents} event${r.skippedEvents === 1 ? "" : "s"} and went on: ${r.diagnostic?.diagnostic.title ?? "a limit was passed"}`;
+      : `skipped ${r.skippedEvents} event${r.skippedEvents === 1 ? "" : "s"} and went on: ${r.skipReason}`;
     const rendered = renderRuleDiagnostic(r);
     process.stderr.write(
       `quarry: rule "${r.rule.name}" (${r.rule.origin.file}) ${what}\n${rendered ? `${rendered}\n` : ""}`,
