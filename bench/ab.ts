@@ -13,12 +13,9 @@
  * the median of its later two thirds (the first rounds warm up), in µs per event, and B's median against
  * A's.
  */
-import { createReadStream } from "node:fs";
 import { resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import type { EventRecord, JsonObject } from "../src/events/index.js";
-import { DEFAULT_CORPUS } from "./hunt.js";
+import { DEFAULT_CORPUS, passOverLines, readLines } from "./hunt.js";
 
 type RulesModule = typeof import("../src/rules/index.js");
 type SchemaModule = typeof import("../src/schema/index.js");
@@ -38,40 +35,10 @@ async function load(dir: string, rules: string): Promise<Build> {
   return { dir, hunt: new engine.Hunt(engine.huntOptionsFor(set, { schema: ecsSchema() })), rounds: [] };
 }
 
-async function readLines(file: string, max: number): Promise<string[]> {
-  const lines: string[] = [];
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of rl) {
-    if (line.length === 0) continue;
-    lines.push(line);
-    if (lines.length >= max) break;
-  }
-  rl.close();
-  return lines;
-}
-
 /** One pass over the lines, parse included, as the reader hands batches to a hunt. Returns µs per event. */
 function round(build: Build, lines: readonly string[], file: string): { us: number; alerts: number } {
   const started = performance.now();
-  const pass = build.hunt.pass();
-  let batch: EventRecord[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    batch.push({
-      source: JSON.parse(raw) as JsonObject,
-      raw,
-      index: file,
-      id: String(i + 1),
-      provenance: { file, line: i + 1 },
-      seq: i,
-    });
-    if (batch.length === 64) {
-      pass.push(batch);
-      batch = [];
-    }
-  }
-  pass.push(batch);
-  const alerts = pass.finish().alerts.length;
+  const alerts = passOverLines(build.hunt, lines, file, 64);
   return { us: ((performance.now() - started) * 1000) / lines.length, alerts };
 }
 

@@ -38,7 +38,8 @@ export async function huntPack3cx(file: string): Promise<{ events: number; hits:
   return hunt(file, "3cx");
 }
 
-async function readLines(file: string, max: number): Promise<string[]> {
+/** The first `max` non-empty lines of a file, read once into memory (in-process measurements). */
+export async function readLines(file: string, max: number): Promise<string[]> {
   const lines: string[] = [];
   const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of rl) {
@@ -48,6 +49,45 @@ async function readLines(file: string, max: number): Promise<string[]> {
   }
   rl.close();
   return lines;
+}
+
+/** What a pass over lines in memory needs of a hunt (structural: `ab.ts` passes builds loaded from elsewhere). */
+export interface PassMaker {
+  pass(): {
+    push(batch: readonly EventRecord[]): void;
+    finish(): { readonly alerts: readonly unknown[] };
+  };
+}
+
+/**
+ * One hunt pass over lines in memory, `JSON.parse` included, fed in batches of `batchSize` events as the
+ * reader would; returns the alert count.
+ */
+export function passOverLines(
+  hunt: PassMaker,
+  lines: readonly string[],
+  file: string,
+  batchSize: number,
+): number {
+  const pass = hunt.pass();
+  let batch: EventRecord[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i];
+    batch.push({
+      source: JSON.parse(raw) as JsonObject,
+      raw,
+      index: file,
+      id: String(i + 1),
+      provenance: { file, line: i + 1 },
+      seq: i,
+    });
+    if (batch.length === batchSize) {
+      pass.push(batch);
+      batch = [];
+    }
+  }
+  pass.push(batch);
+  return pass.finish().alerts.length;
 }
 
 /** In-process ratio: hunt events/s over parse-only events/s, on the same lines in memory. */
@@ -70,25 +110,7 @@ async function ratio(file: string, max: number, rules: string, profile: boolean)
     bestParse = Math.min(bestParse, performance.now() - s);
     if (sink < 0) console.log(sink);
     s = performance.now();
-    const pass = h.pass();
-    const batch: EventRecord[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const raw = lines[i];
-      batch.push({
-        source: JSON.parse(raw) as JsonObject,
-        raw,
-        index: file,
-        id: String(i + 1),
-        provenance: { file, line: i + 1 },
-        seq: i,
-      });
-      if (batch.length === 1024) {
-        pass.push(batch);
-        batch.length = 0;
-      }
-    }
-    pass.push(batch);
-    alerts = pass.finish().alerts.length;
+    alerts = passOverLines(h, lines, file, 1024);
     bestHunt = Math.min(bestHunt, performance.now() - s);
   }
   const perEvent = (ms: number) => ((ms * 1000) / lines.length).toFixed(2);
