@@ -204,14 +204,17 @@ interface RoutedField {
   /** ... when it has a value with no entry in `values`. */
   present?: Bits;
   values?: Map<string, Bits>;
-  /** Words of the bitsets where some rule is constrained by this field (elsewhere every bit is set). */
-  words?: Int32Array;
+  /**
+   * Words of the bitsets where some rule is constrained by this field (elsewhere every bit is set), as a
+   * set of word numbers (see `wordSet`).
+   */
+  words?: Bits;
   /** Disjunctive layer: rules whose multi-field clause holds when the field has any value / this value. */
   anyPresent?: Bits;
   anyValues?: Map<string, Bits>;
   /** Slots this field constrains in either layer, and the words holding them: read only while one is alive. */
   mask?: Bits;
-  maskWords?: Int32Array;
+  maskWords?: Bits;
   /** The pass number of the event last read (a field under two top-level keys is read once). */
   epoch: number;
   visit?: (value: JsonValue) => boolean;
@@ -228,8 +231,15 @@ interface HeadGroup {
   readonly fields: RoutedField[];
   /** AND of the fields' `absent` bitsets: what is let through when the document lacks the key. */
   readonly absent: Bits;
-  words: Int32Array;
+  words: Bits;
   epoch: number;
+}
+
+/** The set of word numbers `w` (one bit each) for which `keep(w)` holds. */
+function wordSet(nWords: number, keep: (w: number) => boolean): Bits {
+  const set = new Uint32Array(Math.ceil(nWords / 32));
+  for (let w = 0; w < nWords; w++) if (keep(w)) set[w >>> 5] |= 1 << (w & 31);
+  return set;
 }
 
 /** The rule indexes (into the hunt's compiled rules) an event can match. */
@@ -253,6 +263,13 @@ export class RuleIndex {
   private readonly base: Bits;
   private readonly noMulti: Bits;
   private readonly acc: Bits;
+  /**
+   * Which words of `acc` may still hold a candidate (a bit per word; every word whose `acc` is non-zero
+   * has its bit set). Once the broad fields have ruled most rules out, most words are zero: the later
+   * fields' aliveness checks and ANDs then visit only the live words, not every word they constrain.
+   */
+  private readonly live: Bits;
+  private readonly allWords: Bits;
   private readonly anyAcc: Bits;
   private readonly scratch: Bits;
   // Per-field visit state (the visitor closures are made once, not per event).
@@ -280,6 +297,8 @@ export class RuleIndex {
     for (let s = 0; s < n; s++) this.base[s >>> 5] |= 1 << (s & 31);
     this.noMulti = this.base.slice();
     this.acc = bits();
+    this.allWords = wordSet(this.nWords, () => true);
+    this.live = this.allWords.slice();
     this.anyAcc = bits();
     this.scratch = bits();
     const byPath = new Map<string, RoutedField>();
@@ -380,22 +399,18 @@ export class RuleIndex {
         for (const s of list) set(b, s);
         values.set(v, b);
       }
-      const words: number[] = [];
-      for (let w = 0; w < this.nWords; w++) if (absent[w] !== this.base[w]) words.push(w);
       f.absent = absent;
       f.present = present;
       f.values = values;
-      f.words = Int32Array.from(words);
+      f.words = wordSet(this.nWords, (w) => absent[w] !== this.base[w]);
     }
     for (const f of this.fields) {
       const mask = bits();
       if (f.absent) for (let w = 0; w < this.nWords; w++) mask[w] = this.base[w] & ~f.absent[w];
       if (f.anyPresent) for (let w = 0; w < this.nWords; w++) mask[w] |= f.anyPresent[w];
       for (const b of f.anyValues?.values() ?? []) for (let w = 0; w < this.nWords; w++) mask[w] |= b[w];
-      const words: number[] = [];
-      for (let w = 0; w < this.nWords; w++) if (mask[w] !== 0) words.push(w);
       f.mask = mask;
-      f.maskWords = Int32Array.from(words);
+      f.maskWords = wordSet(this.nWords, (w) => mask[w] !== 0);
       f.visit = this.visitor(f);
     }
     // Fields constraining many rules first: once they have ruled most rules out, the fields only the
@@ -415,18 +430,14 @@ export class RuleIndex {
       const head = f.path.split(".")[0];
       let group = this.byHead.get(head);
       if (!group) {
-        group = { fields: [], absent: this.base.slice(), words: new Int32Array(0), epoch: -1 };
+        group = { fields: [], absent: this.base.slice(), words: new Uint32Array(0), epoch: -1 };
         this.byHead.set(head, group);
         this.groups.push(group);
       }
       group.fields.push(f);
       if (f.absent) for (let w = 0; w < this.nWords; w++) group.absent[w] &= f.absent[w];
     }
-    for (const g of this.groups) {
-      const words: number[] = [];
-      for (let w = 0; w < this.nWords; w++) if (g.absent[w] !== this.base[w]) words.push(w);
-      g.words = Int32Array.from(words);
-    }
+    for (const g of this.groups) g.words = wordSet(this.nWords, (w) => g.absent[w] !== this.base[w]);
     this.routedFields = this.fields.length;
   }
 
@@ -518,7 +529,9 @@ export class RuleIndex {
   candidates(doc: JsonObject, out: Int32Array): number {
     const acc = this.acc;
     const anyAcc = this.anyAcc;
+    const live = this.live;
     acc.set(this.base);
+    live.set(this.allWords);
     anyAcc.set(this.noMulti);
     const epoch = ++this.epoch;
     // A field can only have a value when the document has its first path segment as a key (or as the
@@ -541,57 +554,71 @@ export class RuleIndex {
       k++;
       if (group) group.epoch = epoch;
     }
-    for (const g of this.groups) {
-      if (g.epoch === epoch) continue;
-      const words = g.words;
-      const absent = g.absent;
-      for (let i = 0; i < words.length; i++) {
-        const w = words[i];
-        acc[w] &= absent[w];
-      }
-    }
+    for (const g of this.groups) if (g.epoch !== epoch) this.and(g.words, g.absent);
     for (const f of this.primary) this.route(doc, f, epoch);
     for (const g of this.groups) if (g.epoch === epoch) for (const f of g.fields) this.route(doc, f, epoch);
     this.first = undefined;
     const slotRule = this.slotRule;
     let n = 0;
-    for (let w = 0; w < this.nWords; w++) {
-      let x = acc[w] & anyAcc[w];
-      while (x !== 0) {
-        const low = x & -x;
-        out[n++] = slotRule[(w << 5) + 31 - Math.clz32(low)];
-        x ^= low;
+    for (let j = 0; j < live.length; j++) {
+      let words = live[j];
+      while (words !== 0) {
+        const lowWord = words & -words;
+        words ^= lowWord;
+        const w = (j << 5) + 31 - Math.clz32(lowWord);
+        let x = acc[w] & anyAcc[w];
+        while (x !== 0) {
+          const low = x & -x;
+          out[n++] = slotRule[(w << 5) + 31 - Math.clz32(low)];
+          x ^= low;
+        }
       }
     }
     return n;
+  }
+
+  /** `acc &= b` over the live words among `words`; a word that becomes zero leaves the live set. */
+  private and(words: Bits, b: Bits): void {
+    const acc = this.acc;
+    const live = this.live;
+    for (let j = 0; j < words.length; j++) {
+      let m = live[j] & words[j];
+      while (m !== 0) {
+        const low = m & -m;
+        m ^= low;
+        const w = (j << 5) + 31 - Math.clz32(low);
+        if ((acc[w] &= b[w]) === 0) live[j] &= ~low;
+      }
+    }
   }
 
   /** Read one field (unless no rule it constrains is still a candidate) and apply both layers. */
   private route(doc: JsonObject, f: RoutedField, epoch: number): void {
     if (f.epoch === epoch) return;
     f.epoch = epoch;
-    const acc = this.acc;
-    const mask = f.mask!;
-    const maskWords = f.maskWords!;
-    let alive = false;
-    for (let i = 0; i < maskWords.length; i++) {
-      const w = maskWords[i];
-      if ((acc[w] & mask[w]) !== 0) {
-        alive = true;
-        break;
-      }
-    }
-    if (!alive) return;
+    if (!this.alive(f.mask!, f.maskWords!)) return;
     this.count = 0;
     this.first = undefined;
     f.tester(doc, f.visit!);
     const words = f.words;
     if (!words) return;
-    const b = this.count === 0 ? f.absent! : this.count === 1 ? this.first! : this.scratch;
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i];
-      acc[w] &= b[w];
+    this.and(words, this.count === 0 ? f.absent! : this.count === 1 ? this.first! : this.scratch);
+  }
+
+  /** Whether a live word of `acc` shares a bit with `mask` (`words`: the words where `mask` has bits). */
+  private alive(mask: Bits, words: Bits): boolean {
+    const acc = this.acc;
+    const live = this.live;
+    for (let j = 0; j < words.length; j++) {
+      let m = live[j] & words[j];
+      while (m !== 0) {
+        const low = m & -m;
+        m ^= low;
+        const w = (j << 5) + 31 - Math.clz32(low);
+        if ((acc[w] & mask[w]) !== 0) return true;
+      }
     }
+    return false;
   }
 
   /** Every rule (when a document cannot be read safely), written as `candidates` writes them. */
