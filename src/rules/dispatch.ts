@@ -220,11 +220,30 @@ interface RoutedField {
   visit?: (value: JsonValue) => boolean;
   /** The string value read last, and what it let through (see `visitor`). */
   lastValue: string | undefined;
-  lastX: Bits | undefined;
-  lastY: Bits | undefined;
-  lastAnyA: Bits | undefined;
-  lastAnyB: Bits | undefined;
+  lastRoute: ValueRoute | undefined;
+  /** What string values read before let through, by the value as read (see `visitor`). */
+  seen: Map<string, ValueRoute> | undefined;
+  /** Times `seen` filled up and was emptied; past MAX_SEEN_RESETS the field stops remembering values. */
+  seenResets: number;
 }
+
+/** What one value of a routed field lets through, in each layer (see `visitor`). */
+interface ValueRoute {
+  /** Conjunctive layer: the value's bitset (or `present`), and a second one when two keys matched. */
+  readonly x: Bits | undefined;
+  readonly y: Bits | undefined;
+  /** Disjunctive layer: the bitsets of the value's keys. */
+  readonly anyA: Bits | undefined;
+  readonly anyB: Bits | undefined;
+}
+
+/**
+ * Values a routed field remembers (a field with more distinct values, such as a process id, empties its
+ * memory when full; after MAX_SEEN_RESETS fills it stops remembering, so a high-cardinality field costs
+ * one failed lookup per value at most).
+ */
+const MAX_SEEN_VALUES = 256;
+const MAX_SEEN_RESETS = 8;
 
 /** The non-primary fields under one top-level key. */
 interface HeadGroup {
@@ -323,10 +342,9 @@ export class RuleIndex {
           epoch: -1,
           visit: undefined,
           lastValue: undefined,
-          lastX: undefined,
-          lastY: undefined,
-          lastAnyA: undefined,
-          lastAnyB: undefined,
+          lastRoute: undefined,
+          seen: new Map(),
+          seenResets: 0,
         };
         byPath.set(path, f);
         this.fields.push(f);
@@ -459,47 +477,61 @@ export class RuleIndex {
         return true;
       };
     }
-    return (value) => {
-      let x: Bits | undefined;
-      let y: Bits | undefined;
+    /** What a value lets through: its keys (lower-cased, and as an integer) looked up in each layer. */
+    const lookUp = (value: JsonValue): ValueRoute => {
+      let key: string | undefined;
+      let intKey: string | undefined;
+      if (typeof value === "string") {
+        if (value.length <= 2 * f.maxKeyLength) key = value.toLowerCase();
+        if (f.numericKeys) intKey = integerKey(value);
+      } else if (typeof value === "number" || typeof value === "bigint") {
+        if (f.numericKeys) intKey = integerKey(value);
+      }
       let anyA: Bits | undefined;
       let anyB: Bits | undefined;
-      if (typeof value === "string" && value === f.lastValue) {
+      const av = f.anyValues;
+      if (av) {
+        anyA = key !== undefined ? av.get(key) : undefined;
+        anyB = intKey !== undefined && intKey !== key ? av.get(intKey) : undefined;
+      }
+      let x: Bits | undefined;
+      let y: Bits | undefined;
+      const values = f.values;
+      if (values) {
+        const a = key !== undefined ? values.get(key) : undefined;
+        const b = intKey !== undefined && intKey !== key ? values.get(intKey) : undefined;
+        x = a ?? b ?? f.present!;
+        y = a && b ? b : undefined;
+      }
+      return { x, y, anyA, anyB };
+    };
+    return (value) => {
+      let route: ValueRoute;
+      if (typeof value !== "string") route = lookUp(value);
+      else if (value === f.lastValue) {
         // Consecutive events share most values of the routed fields (category, type, OS, dataset): the
         // previous lookup is reused without lower-casing or hashing the value again.
-        x = f.lastX;
-        y = f.lastY;
-        anyA = f.lastAnyA;
-        anyB = f.lastAnyB;
+        route = f.lastRoute!;
       } else {
-        let key: string | undefined;
-        let intKey: string | undefined;
-        if (typeof value === "string") {
-          if (value.length <= 2 * f.maxKeyLength) key = value.toLowerCase();
-          if (f.numericKeys) intKey = integerKey(value);
-        } else if (typeof value === "number" || typeof value === "bigint") {
-          if (f.numericKeys) intKey = integerKey(value);
+        // Other values seen before are found by the value as read: one hash of it, instead of a lower-cased
+        // copy and a lookup per key. Values too long to have an entry are not remembered (command lines).
+        const seen = value.length <= 2 * f.maxKeyLength ? f.seen : undefined;
+        let known = seen?.get(value);
+        if (!known) {
+          known = lookUp(value);
+          if (seen) {
+            if (seen.size >= MAX_SEEN_VALUES) {
+              seen.clear();
+              if (++f.seenResets >= MAX_SEEN_RESETS) f.seen = undefined;
+            }
+            f.seen?.set(value, known);
+          }
         }
-        const av = f.anyValues;
-        if (av) {
-          anyA = key !== undefined ? av.get(key) : undefined;
-          anyB = intKey !== undefined && intKey !== key ? av.get(intKey) : undefined;
-        }
-        const values = f.values;
-        if (values) {
-          const a = key !== undefined ? values.get(key) : undefined;
-          const b = intKey !== undefined && intKey !== key ? values.get(intKey) : undefined;
-          x = a ?? b ?? f.present!;
-          y = a && b ? b : undefined;
-        }
-        if (typeof value === "string") {
-          f.lastValue = value;
-          f.lastX = x;
-          f.lastY = y;
-          f.lastAnyA = anyA;
-          f.lastAnyB = anyB;
-        }
+        route = known;
+        f.lastValue = value;
+        f.lastRoute = known;
       }
+      const { x, y, anyA, anyB } = route;
       if (f.anyPresent) or(anyAcc, f.anyPresent);
       if (anyA) or(anyAcc, anyA);
       if (anyB) or(anyAcc, anyB);

@@ -83,6 +83,37 @@ test("rule index: multi-valued fields, missing fields and unguarded rules", () =
   assert.deepEqual(of({ destination: { port: 3389.0 } }), [2, 4]);
 });
 
+test("rule index: values remembered by a field stay right through case variants and a flood of distinct values", () => {
+  const t = (field: string, ...values: string[]): GuardExpr => ({ kind: "term", term: { field, values } });
+  const routing = [
+    chooseRouting(t("process.name", "cmd.exe"), staticEstimate),
+    chooseRouting(t("process.name", "rundll32.exe"), staticEstimate),
+    chooseRouting(
+      { kind: "any", items: [t("process.name", "cmd.exe"), t("user.name", "root")] },
+      staticEstimate,
+    ),
+  ];
+  const index = new RuleIndex(routing.map((r, i) => ({ index: i, routing: r })));
+  const of = (name: JsonValue) => {
+    const out = new Int32Array(routing.length);
+    return [...out.subarray(0, index.candidates({ process: { name } }, out))].sort();
+  };
+  // More distinct values than a field remembers, many times over: it empties its memory, then stops
+  // remembering; every answer along the way is the same as the first time.
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 5000; i++) {
+      assert.deepEqual(of(`p${i}.exe`), []);
+      if (i % 997 === 0) {
+        assert.deepEqual(of("CMD.EXE"), [0, 2]);
+        assert.deepEqual(of("cmd.exe"), [0, 2]);
+        assert.deepEqual(of("RunDll32.exe"), [1]);
+      }
+    }
+  }
+  assert.deepEqual(of("Cmd.Exe"), [0, 2]);
+  assert.deepEqual(of(["x", "rundll32.EXE"]), [1]);
+});
+
 /** Values the generated events draw from: every literal the rules test, in several letter cases. */
 const CATEGORIES: JsonValue[] = ["process", "network", "file", "library", ["process", "network"], "PROCESS"];
 const NAMES = ["cmd.exe", "CMD.EXE", "powershell.exe", "3CXDesktopApp.exe", "rundll32.exe", "x"];
