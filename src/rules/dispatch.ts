@@ -240,10 +240,12 @@ interface ValueRoute {
 /**
  * Values a routed field remembers (a field with more distinct values, such as a process id, empties its
  * memory when full; after MAX_SEEN_RESETS fills it stops remembering, so a high-cardinality field costs
- * one failed lookup per value at most).
+ * one failed lookup per value at most). Only values up to MAX_SEEN_LENGTH long are remembered: what the
+ * memories keep alive stays under a few MB whatever the events hold.
  */
-const MAX_SEEN_VALUES = 256;
+const MAX_SEEN_VALUES = 128;
 const MAX_SEEN_RESETS = 8;
+const MAX_SEEN_LENGTH = 64;
 
 /** The non-primary fields under one top-level key. */
 interface HeadGroup {
@@ -515,7 +517,8 @@ export class RuleIndex {
       } else {
         // Other values seen before are found by the value as read: one hash of it, instead of a lower-cased
         // copy and a lookup per key. Values too long to have an entry are not remembered (command lines).
-        const seen = value.length <= 2 * f.maxKeyLength ? f.seen : undefined;
+        const seen =
+          value.length <= MAX_SEEN_LENGTH && value.length <= 2 * f.maxKeyLength ? f.seen : undefined;
         let known = seen?.get(value);
         if (!known) {
           known = lookUp(value);
