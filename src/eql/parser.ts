@@ -109,16 +109,16 @@ export function parseEqlExpression(text: string): Expression {
   return new Parser(text, tokens).parseStandaloneExpression();
 }
 
-/** Height of a node in the tree; used by the height budget and available to later passes. */
-const heights = new WeakMap<object, number>();
-function heightOf(node: object): number {
-  return heights.get(node) ?? 1;
-}
-
 class Parser {
   private pos = 0;
   private furthest = 0;
-  private expected = new Set<string>();
+  /** What would have been accepted at `furthest` (one set, emptied as `furthest` moves on). */
+  private readonly expected = new Set<string>();
+  /**
+   * Height of each node built, for the height budget: a map of this parse's own, dropped with the parser
+   * (no later pass reads heights, so nothing needs them once the tree is built).
+   */
+  private readonly heights = new Map<object, number>();
   private nesting = 0;
   /** A `subject : literal` without parentheses ending just before token `nextIndex`. */
   private bareMatch: { node: MatchPredicate; nextIndex: number } | undefined;
@@ -141,7 +141,7 @@ class Parser {
   private at(kind: TokenKind, description?: string): boolean {
     if (this.pos > this.furthest) {
       this.furthest = this.pos;
-      this.expected = new Set();
+      this.expected.clear();
     }
     if (this.pos === this.furthest) this.expected.add(description ?? describeKind(kind));
     return this.peek().kind === kind;
@@ -199,7 +199,7 @@ class Parser {
   /** Give a node its height; fail when the tree would grow past the budget. */
   private node<T extends object>(value: T, ...children: readonly object[]): T {
     let h = 0;
-    for (const child of children) h = Math.max(h, heightOf(child));
+    for (const child of children) h = Math.max(h, this.heightOf(child));
     h++;
     if (h > MAX_TREE_HEIGHT) {
       const span = (value as { span?: Span }).span ?? this.peek();
@@ -211,8 +211,12 @@ class Parser {
         { help: "split very long `and`/`or` chains, or use `in (...)` / `: (...)` lists for many values" },
       );
     }
-    heights.set(value, h);
+    this.heights.set(value, h);
     return value;
+  }
+
+  private heightOf(node: object): number {
+    return this.heights.get(node) ?? 1;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1224,7 +1228,7 @@ class Parser {
       const close = this.expect(")");
       // Keep the parentheses in the span so messages quote the text as written.
       const widened = { ...inner, span: { start: open.start, end: close.end } };
-      heights.set(widened, heightOf(inner));
+      this.heights.set(widened, this.heightOf(inner));
       return widened;
     }
     const literal = this.parseLiteral();
