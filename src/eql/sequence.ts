@@ -136,6 +136,8 @@ export class SequenceMatcher {
   private readonly matched: boolean[];
   private readonly keyCache: (JoinKey[] | undefined)[];
   private doc: JsonObject = EMPTY_DOC;
+  /** Set once the state cap was passed: every later push and finish throws it. */
+  private failure: QuarryError | undefined;
 
   constructor(private readonly plan: SequencePlan) {
     this.stages = plan.stages;
@@ -152,8 +154,12 @@ export class SequenceMatcher {
     this.keyCache = this.uniquePlans.map(() => undefined);
   }
 
-  /** Feed one event (in time order); returns the sequences decided so far, in result order. */
+  /**
+   * Feed one event (in time order); returns the sequences decided so far, in result order. Throws
+   * EQL172 once the state cap was passed (see `checkLimit`): from the event after the one that passed it.
+   */
   push(event: EventRecord): SequenceHit[] {
+    if (this.failure) throw this.failure;
     // Most events match no stage: they cost one filter call per distinct stage and nothing else (no
     // timestamp, no join key, no allocation) unless held sequences or the maxspan sweep need time.
     const plans = this.uniquePlans;
@@ -224,6 +230,7 @@ export class SequenceMatcher {
 
   /** End of input: every held sequence is decided (no trailing event came). */
   finish(): SequenceHit[] {
+    if (this.failure) throw this.failure;
     for (const entry of this.output) if (entry.status === "waiting") entry.status = "ready";
     this.waiting.clear();
     this.waitingCount = 0;
@@ -470,16 +477,31 @@ export class SequenceMatcher {
     }
   }
 
+  /**
+   * Past the state cap the matcher fails (EQL172). The sequences the event that passed it completed are
+   * decided, so they still go out with this event's result; the state is dropped at once, and the next
+   * push (or finish) throws. Sequences held for a trailing missing stage cannot be decided any more: they
+   * are dropped.
+   */
   private checkLimit(): void {
     const total = this.pendingCount + this.trackerCount + this.waitingCount;
     if (total <= this.plan.maxPendingState) return;
-    throw new QuarryError({
+    this.failure = new QuarryError({
       code: SequenceCode.stateLimit,
       severity: "error",
       title: `sequence state exceeded ${this.plan.maxPendingState} pending entries (${this.pendingCount} partial sequences, ${this.trackerCount} missing-event trackers, ${this.waitingCount} held sequences)`,
       labels: [{ span: this.plan.span, text: "this sequence", primary: true }],
       help: "add `with maxspan=...` (state older than the span is dropped), use more selective stages or `by` keys, or raise the limit (--max-state)",
     });
+    for (const entry of this.output) if (entry.status === "waiting") entry.status = "dropped";
+    this.waiting.clear();
+    this.keys.clear();
+    this.trackers.clear();
+    this.starts.length = 0;
+    this.startsHead = 0;
+    this.pendingCount = 0;
+    this.trackerCount = 0;
+    this.waitingCount = 0;
   }
 
   private drain(all: boolean): SequenceHit[] {

@@ -416,6 +416,40 @@ test("a rule past its state cap stops and is reported; its alerts until then and
   assert.equal(hunt({ rules: [seq] }, events).rules[0].alerts, 2);
 });
 
+test("the event that passes a sequence's state cap still gives the sequences it completes", () => {
+  // Stage 1: args "x"; stage 2: name b.exe; keyed by user.name (multi-valued: one key per value).
+  const seq = rule({
+    type: "eql",
+    name: "Args then b",
+    query: 'sequence by user.name [process where process.args : "x"] [process where process.name : "b.exe"]',
+  });
+  const at = (s: number) => `2024-05-01T10:00:0${s}Z`;
+  const events = [
+    event(proc("a.exe", at(1), { process: { name: "a.exe", args: ["x"] }, user: { name: "u1" } })),
+    event(proc("a.exe", at(2), { process: { name: "a.exe", args: ["x"] }, user: { name: "u9" } })),
+    // Completes u1's sequence, and starts four more (u1 again among them): 2 - 1 + 4 = 5 pending, past 4.
+    event(
+      proc("b.exe", at(3), {
+        process: { name: "b.exe", args: ["x"] },
+        user: { name: ["u1", "u2", "u3", "u4"] },
+      }),
+    ),
+    event(proc("b.exe", at(4), { process: { name: "b.exe", args: ["y"] }, user: { name: "u9" } })),
+  ];
+  const res = hunt({ rules: [seq], maxPendingState: 4 }, events);
+  const [report] = res.rules;
+  assert.equal(report.stopped, true);
+  assert.equal(report.diagnostic?.diagnostic.code, "EQL172");
+  // u1's sequence, completed by the third event, is kept; u9's (the fourth event) came after the stop.
+  assert.equal(report.alerts, 1);
+  assert.deepEqual(
+    res.alerts.map((a) => a.sources.map((x) => x.id)),
+    [[events[0].id, events[2].id]],
+  );
+  // Under a cap of 5 the rule runs to the end and both sequences alert.
+  assert.equal(hunt({ rules: [seq], maxPendingState: 5 }, events).rules[0].alerts, 2);
+});
+
 test("an event with too many join-key combinations is skipped by the rule, which goes on with its state intact", () => {
   // Stage 1 is keyed by process.args, stage 2 by process.name.
   const seq = rule({
