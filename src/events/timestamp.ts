@@ -22,11 +22,30 @@ const ISO =
  * ISO-8601 with or without a fraction (up to nanoseconds), with `Z`, an offset or no zone (UTC), or epoch
  * milliseconds as a number or numeric string, with or without a fraction. Returns undefined when unreadable.
  */
+/**
+ * The text parsed last and its time: an event's `@timestamp` is parsed by the reader's time filter, the
+ * time-order check and the hunt's pass in turn, each from the same string. Callers share the returned
+ * object (a Timestamp's fields are readonly).
+ */
+let lastText: string | undefined;
+let lastTime: Timestamp | undefined;
+
 export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "number") return fromEpochMillisText(String(value), value);
   if (typeof value === "bigint") return fromEpochMillisText(value.toString(), Number(value));
   if (typeof value !== "string") return undefined;
+  if (value === lastText) return lastTime;
+  const time = parseText(value);
+  // Only short texts are kept: a hostile multi-megabyte value is neither held nor compared again.
+  if (value.length <= 64) {
+    lastText = value;
+    lastTime = time;
+  }
+  return time;
+}
+
+function parseText(value: string): Timestamp | undefined {
   const fast = parseCanonicalIso(value);
   if (fast) return fast;
   const text = value.trim();

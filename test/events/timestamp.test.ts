@@ -65,3 +65,18 @@ test("property: canonical ISO fast path agrees with the general parser", () => {
   for (const bad of ["2023-03-15T0a:00:00.000Z", "2023-03-15T00:00:00.00aZ", "2023-03-15X00:00:00Z"])
     assert.equal(parseTimestamp(bad), undefined, bad);
 });
+
+test("parseTimestamp: the same text again, texts in turn, and texts too long to remember give their own times", () => {
+  const a = "2024-05-01T10:00:00.123Z";
+  const b = "2024-05-01T10:00:00.124456789Z";
+  const long = `${" ".repeat(100)}2024-05-01T10:00:01Z`;
+  const expected = new Map([
+    [a, { ms: Date.UTC(2024, 4, 1, 10) + 123, nanos: 0 }],
+    [b, { ms: Date.UTC(2024, 4, 1, 10) + 124, nanos: 456789 }],
+    [long, { ms: Date.UTC(2024, 4, 1, 10, 0, 1), nanos: 0 }],
+  ]);
+  for (const text of [a, a, b, a, long, long, b, "not a time", a, "not a time"])
+    assert.deepEqual(parseTimestamp(text), expected.get(text), text);
+  // An equal text built separately (another string object) is the same time.
+  assert.deepEqual(parseTimestamp(["2024-05-01T10:00:00", ".123Z"].join("")), expected.get(a));
+});
