@@ -23,12 +23,15 @@ const ISO =
  * milliseconds as a number or numeric string, with or without a fraction. Returns undefined when unreadable.
  */
 /**
- * The text parsed last and its time: an event's `@timestamp` is parsed by the reader's time filter, the
- * time-order check and the hunt's pass in turn, each from the same string. Callers share the returned
- * object (a Timestamp's fields are readonly).
+ * The two texts parsed last and their times: an event's `@timestamp` is parsed by the reader's time
+ * filter, the time-order check, the hunt's pass and its sequences in turn, each from the same string, with
+ * rules' `timestamp_override` (`event.ingested`) parsed in between. Callers share the returned object (a
+ * Timestamp's fields are readonly).
  */
 let lastText: string | undefined;
 let lastTime: Timestamp | undefined;
+let previousText: string | undefined;
+let previousTime: Timestamp | undefined;
 
 export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefined {
   if (value === undefined || value === null) return undefined;
@@ -36,9 +39,12 @@ export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefi
   if (typeof value === "bigint") return fromEpochMillisText(value.toString(), Number(value));
   if (typeof value !== "string") return undefined;
   if (value === lastText) return lastTime;
+  if (value === previousText) return previousTime;
   const time = parseText(value);
   // Only short texts are kept: a hostile multi-megabyte value is neither held nor compared again.
   if (value.length <= 64) {
+    previousText = lastText;
+    previousTime = lastTime;
     lastText = value;
     lastTime = time;
   }

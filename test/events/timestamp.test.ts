@@ -75,7 +75,9 @@ test("parseTimestamp: the same text again, texts in turn, and texts too long to 
     [b, { ms: Date.UTC(2024, 4, 1, 10) + 124, nanos: 456789 }],
     [long, { ms: Date.UTC(2024, 4, 1, 10, 0, 1), nanos: 0 }],
   ]);
-  for (const text of [a, a, b, a, long, long, b, "not a time", a, "not a time"])
+  const c = "2024-05-01T10:00:02Z";
+  expected.set(c, { ms: Date.UTC(2024, 4, 1, 10, 0, 2), nanos: 0 });
+  for (const text of [a, a, b, a, long, long, b, "not a time", a, "not a time", c, a, b, c, a, c, b])
     assert.deepEqual(parseTimestamp(text), expected.get(text), text);
   // An equal text built separately (another string object) is the same time.
   assert.deepEqual(parseTimestamp(["2024-05-01T10:00:00", ".123Z"].join("")), expected.get(a));
