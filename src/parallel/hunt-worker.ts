@@ -70,6 +70,15 @@ async function main(): Promise<void> {
       evaluated: r.evaluated,
       ...(r.stopped ? { stopped: r.reason } : {}),
       ...(r.skippedEvents ? { skippedEvents: r.skippedEvents, skipReason: r.skipReason } : {}),
+      ...((r.stopped || r.skippedEvents) && r.diagnostic
+        ? {
+            diagnostic: {
+              diagnostic: r.diagnostic.diagnostic,
+              sourceText: r.diagnostic.sourceText,
+              origin: r.diagnostic.origin,
+            },
+          }
+        : {}),
     });
   }
   post({

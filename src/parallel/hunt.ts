@@ -9,6 +9,7 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
+import { QuarryError } from "../diagnostics/index.js";
 import {
   type EventRecord,
   expandInputs,
@@ -228,6 +229,12 @@ export async function runHuntSharded(
         report.skippedEvents = s.skippedEvents;
         report.skipReason = s.skipReason;
       }
+      if (s.diagnostic)
+        report.diagnostic = new QuarryError(
+          s.diagnostic.diagnostic,
+          s.diagnostic.sourceText,
+          s.diagnostic.origin,
+        );
     }
     for (const a of r.alerts) alerts.push(a);
   }

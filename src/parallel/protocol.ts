@@ -1,4 +1,5 @@
 /** Messages between the parallel reader and its workers (structured-clone safe: plain data only). */
+import type { Diagnostic } from "../diagnostics/index.js";
 import type { EventOrigin, InputIssue, ReadSummary, Timestamp } from "../events/index.js";
 import type { Alert } from "../rules/index.js";
 
@@ -121,6 +122,15 @@ export interface ShardRuleStats {
   /** RuleReport.skippedEvents and skipReason, when some were. */
   readonly skippedEvents?: number;
   readonly skipReason?: string;
+  /** RuleReport.diagnostic of a stopped or skipping rule, as data (a QuarryError does not cross threads). */
+  readonly diagnostic?: ShardDiagnostic;
+}
+
+/** A QuarryError's parts, rebuilt into one on the main thread. */
+export interface ShardDiagnostic {
+  readonly diagnostic: Diagnostic;
+  readonly sourceText?: string;
+  readonly origin?: string;
 }
 
 export type HuntShardMessage =

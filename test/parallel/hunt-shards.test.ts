@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
+import { renderDiagnostic } from "../../src/diagnostics/index.js";
 import type { InputIssue } from "../../src/events/index.js";
 import {
   assignShards,
@@ -165,6 +166,10 @@ test("a rule stopped at its state cap, or skipping an event, in a shard is repor
       r.alerts,
       r.skippedEvents,
       r.skipReason,
+      // The diagnostic crosses from the shard: its code, title and rendering (with the rule's query).
+      r.diagnostic?.diagnostic.code,
+      r.diagnostic?.diagnostic.title,
+      r.diagnostic ? renderDiagnostic(r.diagnostic.diagnostic, r.diagnostic.sourceText) : undefined,
     ]);
   assert.equal(single.result.rules.find((r) => r.rule.name === "Start then network")?.stopped, true);
   assert.equal(single.result.rules.find((r) => r.rule.name === "Same args twice")?.skippedEvents, 1);
