@@ -738,6 +738,8 @@ export class HuntPass {
     for (let k = 0; k < count; k++) {
       const i = candidates[k];
       const run = this.runs[i];
+      // A stopped rule sees no more events: its count stays where it stopped.
+      if (run === STOPPED_RUN) continue;
       evaluated[i]++;
       try {
         if (timed) {

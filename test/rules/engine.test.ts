@@ -410,6 +410,10 @@ test("a rule past its state cap stops and is reported; its alerts until then and
   );
   // The sequence of pid 1 completed before the stop; pid 8's came after it.
   assert.equal(seqReport.alerts, 1);
+  // It saw events until it stopped, not the two that came after.
+  const stoppedAfter = Number(/^stopped after (\d+) events/.exec(seqReport.reason ?? "")?.[1]);
+  assert.equal(seqReport.evaluated, stoppedAfter);
+  assert.ok(stoppedAfter < events.length, `${stoppedAfter}`);
   assert.equal(cmdReport.stopped, undefined);
   assert.equal(cmdReport.alerts, 8);
   // Under the default cap the same events give both sequences.
