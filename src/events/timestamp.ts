@@ -18,11 +18,6 @@ const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
- * Read a timestamp the way Elasticsearch's default `strict_date_optional_time||epoch_millis` does:
- * ISO-8601 with or without a fraction (up to nanoseconds), with `Z`, an offset or no zone (UTC), or epoch
- * milliseconds as a number or numeric string, with or without a fraction. Returns undefined when unreadable.
- */
-/**
  * The two texts parsed last and their times: an event's `@timestamp` is parsed by the reader's time
  * filter, the time-order check, the hunt's pass and its sequences in turn, each from the same string, with
  * rules' `timestamp_override` (`event.ingested`) parsed in between. Callers share the returned object (a
@@ -33,6 +28,11 @@ let lastTime: Timestamp | undefined;
 let previousText: string | undefined;
 let previousTime: Timestamp | undefined;
 
+/**
+ * Read a timestamp the way Elasticsearch's default `strict_date_optional_time||epoch_millis` does:
+ * ISO-8601 with or without a fraction (up to nanoseconds), with `Z`, an offset or no zone (UTC), or epoch
+ * milliseconds as a number or numeric string, with or without a fraction. Returns undefined when unreadable.
+ */
 export function parseTimestamp(value: JsonValue | undefined): Timestamp | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "number") return fromEpochMillisText(String(value), value);
