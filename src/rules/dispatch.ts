@@ -612,7 +612,11 @@ export class RuleIndex {
     return n;
   }
 
-  /** `acc &= b` over the live words among `words`; a word that becomes zero leaves the live set. */
+  /**
+   * `acc &= b` over the live words among `words`; a word that becomes zero leaves the live set. `alive`
+   * walks the live words the same way: both run for every routed field of every event, so the walk is
+   * spelled out in each rather than shared through a callback.
+   */
   private and(words: Bits, b: Bits): void {
     const acc = this.acc;
     const live = this.live;
