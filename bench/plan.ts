@@ -22,6 +22,13 @@ export function benchPlan(repo: string): BenchStep[] {
   return [
     { name: "raw-read", row: "raw-read", label: "raw read (1 MiB blocks)" },
     { name: "parse-only", row: "parse-only", label: "parse-only baseline (split + JSON.parse)" },
+    // No target: what two threads that share nothing get from this machine, the bound of every 2-thread row.
+    {
+      name: "parse-only-t2",
+      row: "parse-only-threads",
+      label: "parse-only baseline, 2 threads (half the file each)",
+      args: { threads: 2 },
+    },
     { name: "reader", row: "reader", label: "quarry reader", targets: [{ issue: 2, min: 0.9 }] },
     // Engines alone: every line parsed (no prefilter), one thread.
     {

@@ -10,7 +10,7 @@ import { HitCounter } from "./counter.js";
 import { eqlFilter, eqlSequence3 } from "./eql.js";
 import { huntCorpus, huntPack3cx } from "./hunt.js";
 import { kqlFilter, kqlHashSweep } from "./kql.js";
-import { parseOnly, rawRead } from "./measure.js";
+import { parseOnly, parseOnlyThreads, rawRead } from "./measure.js";
 import { iocQuery } from "./prefilter.js";
 
 export type Row = (file: string, args: Record<string, unknown>) => Promise<{ events: number; hits?: number }>;
@@ -77,6 +77,7 @@ async function hunt(file: string, args: Record<string, unknown>): Promise<{ even
 export const rows: Record<string, Row> = {
   "raw-read": rawRead,
   "parse-only": parseOnly,
+  "parse-only-threads": parseOnlyThreads,
   reader,
   query,
   "eql-filter": eqlFilter,
