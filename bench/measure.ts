@@ -75,6 +75,8 @@ export async function parseOnlyThreads(
           });
           worker.once("message", (n: number) => resolve(n));
           worker.once("error", reject);
+          // A worker that dies without an error event must not leave the row waiting forever.
+          worker.once("exit", (code) => reject(new Error(`parse worker exited with code ${code}`)));
         }),
     ),
   );
@@ -83,6 +85,7 @@ export async function parseOnlyThreads(
 
 /** Split the lines of file bytes [start, end) on Buffers and `JSON.parse` each; returns how many. */
 export async function parseLines(file: string, from: number, to: number): Promise<number> {
+  if (to <= from) return 0;
   let events = 0;
   let carry: Buffer | undefined;
   // (createReadStream's `end` is inclusive.)
