@@ -211,14 +211,17 @@ async function* decodeSource(
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   // Plain files: each line's byte offset goes with its event (see EventRecord.location).
   let plainFile = false;
+  /** File offset of the first chunk's first byte (a range starts inside the file). */
+  let base = 0;
   const chunks = openChunks(
     source,
     (n) => {
       summary.bytes += n;
       options.onBytes?.(n);
     },
-    () => {
+    (offset) => {
       plainFile = true;
+      base = offset;
     },
   );
   let mode: "detect" | "lines" | "values" = "detect";
@@ -227,7 +230,7 @@ async function* decodeSource(
   let detectBuffer: Buffer[] = [];
   let detectBytes = 0;
   function* feedMode(chunk: Buffer, final: boolean): Generator<EventRecord[]> {
-    const offset = plainFile ? decoder.bytesInFile - chunk.length : -1;
+    const offset = plainFile ? base + decoder.bytesInFile - chunk.length : -1;
     if (mode === "lines") yield* lines.push(chunk, decoder, final, batchSize, offset);
     else values.push(chunk, decoder, final);
   }
@@ -949,6 +952,9 @@ export interface EventOrigin {
   readonly exportId: string | undefined;
   readonly line: number;
   readonly elementIndex: number | undefined;
+  /** Where the line lies in its file (ReadEvent.fileOffset), when it can be read back from there. */
+  readonly fileOffset?: number;
+  readonly fileBytes?: number;
 }
 
 export function eventOrigin(event: EventRecord): EventOrigin {
@@ -959,6 +965,7 @@ export function eventOrigin(event: EventRecord): EventOrigin {
       exportId: event.exportId,
       line: event.lineNo,
       elementIndex: event.elementIndex,
+      ...(event.fileOffset >= 0 ? { fileOffset: event.fileOffset, fileBytes: event.fileBytes } : {}),
     };
   }
   // Records built elsewhere (tests, other readers) keep their id as it is: it is not renumbered.
@@ -988,6 +995,8 @@ export function eventFromOrigin(
     origin.line + lineOffset,
     origin.elementIndex,
     seq,
+    origin.fileOffset ?? -1,
+    origin.fileBytes ?? 0,
   );
 }
 

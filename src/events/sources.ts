@@ -152,11 +152,14 @@ const PLAIN_READ_BYTES = BLOCK_BYTES;
 export async function* openChunks(
   source: InputSource,
   onRawBytes?: (n: number) => void,
-  /** Called before the first chunk when the chunks are the file's own bytes from its start (not gzip). */
-  onPlainFile?: () => void,
+  /**
+   * Called before the first chunk when the chunks are the file's own bytes (not gzip), with the file
+   * offset of the first chunk's first byte (0, or where a range's first line starts).
+   */
+  onPlainFile?: (offset: number) => void,
 ): AsyncGenerator<Buffer, void, undefined> {
   if (source.range) {
-    yield* rangeChunks(source.path, source.range, onRawBytes);
+    yield* rangeChunks(source.path, source.range, onRawBytes, onPlainFile);
     return;
   }
   if (source.path !== "-") {
@@ -176,7 +179,7 @@ export async function* openChunks(
           gzip = true;
           break;
         }
-        if (block.position === 0) onPlainFile?.();
+        if (block.position === 0) onPlainFile?.(0);
         onRawBytes?.(block.bytes.length);
         yield block.bytes;
       }
@@ -226,8 +229,10 @@ async function* rangeChunks(
   path: string,
   range: { readonly start: number; readonly end: number },
   onRawBytes?: (n: number) => void,
+  onStart?: (offset: number) => void,
 ): AsyncGenerator<Buffer, void, undefined> {
   if (range.end <= range.start) return;
+  let started = false;
   const handle = await open(path, "r");
   try {
     // Blocks stop at `end`; the rest of the last line is read in small blocks.
@@ -248,6 +253,10 @@ async function* rangeChunks(
         skipping = false;
       }
       const offset = position - chunk.length;
+      if (!started) {
+        started = true;
+        onStart?.(offset);
+      }
       // Stop after the first newline at or beyond end - 1: it ends the last line that starts before `end`.
       const from = Math.max(0, range.end - 1 - offset);
       if (from < chunk.length) {

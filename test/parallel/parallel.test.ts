@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { compileEql } from "../../src/eql/index.js";
-import { type EventRecord, type InputIssue, type ReadOptions, readEvents } from "../../src/events/index.js";
+import {
+  type EventRecord,
+  type InputIssue,
+  type ReadOptions,
+  readEvents,
+  retainEvent,
+} from "../../src/events/index.js";
 import { queryPrefilter, readEventsParallel, workersPay } from "../../src/parallel/index.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -74,6 +80,34 @@ test("only relevant events come back, in order, with their true lines", async ()
   assert.ok(wanted.length > 500);
   assert.deepEqual(r.parallel, wanted);
   assert.equal(r.parStream.summary.events, r.seqStream.summary.events);
+});
+
+test("events from workers are held as their place in the file and read back exactly (CRLF, BOM)", async () => {
+  const lines = makeLines(1200).filter((l) => l.startsWith('{"@timestamp"'));
+  const path = tmp.file("held.ndjson", `\ufeff${lines.join("\r\n")}\r\n`);
+  const stream = readEventsParallel(
+    [path],
+    {},
+    {
+      threads: 2,
+      relevance: { language: "eql", text: "any where true" },
+      prefilter: false,
+      segmentBytes: 4096,
+    },
+  );
+  let count = 0;
+  for await (const batch of stream)
+    for (const e of batch) {
+      const held = retainEvent(e);
+      // Held as a place: the text is not a property of its own, it is read back from the file.
+      assert.equal(Object.hasOwn(held, "raw"), false, `line ${e.provenance.line} held as a place`);
+      assert.equal(held.raw, e.raw, `line ${e.provenance.line}`);
+      assert.deepEqual(held.source, e.source);
+      assert.deepEqual(held.provenance, e.provenance);
+      count++;
+    }
+  assert.equal(count, lines.length);
+  assert.ok(stream.summary.bytes > 3 * 4096, "several segments were read by workers");
 });
 
 test("mixed inputs keep input order: small file and gzip read on the main thread", async () => {
