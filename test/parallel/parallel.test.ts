@@ -55,7 +55,13 @@ async function both(paths: string[], query: string, options: ReadOptions = {}) {
   const parStream = readEventsParallel(
     paths,
     { ...options, onIssue: (i) => parIssues.push(i) },
-    { threads: 2, relevance: { language: "eql", text: query }, prefilter: false, segmentBytes: 4096 },
+    {
+      threads: 2,
+      relevance: { language: "eql", text: query },
+      prefilter: false,
+      segmentBytes: 4096,
+      minFileBytes: 0,
+    },
   );
   const parallel = await collect(parStream);
   return { compiled, sequential, parallel, seqIssues, parIssues, seqStream, parStream };
@@ -93,6 +99,7 @@ test("events from workers are held as their place in the file and read back exac
       relevance: { language: "eql", text: "any where true" },
       prefilter: false,
       segmentBytes: 4096,
+      minFileBytes: 0,
     },
   );
   let count = 0;
@@ -158,6 +165,7 @@ test("a default thread count reads on this thread when workers would only send b
         prefilter: filter !== undefined,
         localPrefilter: filter,
         segmentBytes: 4096,
+        minFileBytes: 0,
         adaptive: relevant ? { relevant } : undefined,
       },
     );
