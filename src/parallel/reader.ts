@@ -79,10 +79,11 @@ export function workersPay(decoded: number, returned: number, threads: number): 
 
 /**
  * Up to two segments per worker are in flight, and a worker returns a segment's relevant lines in one
- * message, so a query that keeps most lines holds about 4 x threads segments of text. 16 MiB against
- * 32 MiB, over 300 MB with two threads, three runs each: peak RSS of `library where true` 424-432 ->
- * 339-341 MB, the same times; over the 2.15 GB bench file the one-domain query (1.14-1.21 s) and the 3CX
- * hunt (5.3-5.8 s) unchanged. 8 MiB made the one-domain query 15% slower (1.32-1.37 s).
+ * message, so a query that keeps most lines holds several segments of text at once (in workers, in
+ * messages, on this thread). 16 MiB against 32 MiB with two threads: peak RSS of `library where true` over
+ * 300 MB 424-432 -> 339-341 MB at the same speed (two runs each); over the 2.15 GB bench file the
+ * one-domain query (1.14-1.21 s) and the 3CX hunt (5.3-5.8 s) unchanged (three runs each). 8 MiB made
+ * the one-domain query 15% slower (1.32-1.37 s).
  */
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const DEFAULT_MIN_FILE_BYTES = 64 * 1024 * 1024;
