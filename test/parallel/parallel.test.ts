@@ -114,7 +114,7 @@ test("events from workers are held as their place in the file and read back exac
       count++;
     }
   assert.equal(count, lines.length);
-  assert.ok(stream.summary.bytes > 3 * 4096, "several segments were read by workers");
+  assert.ok(stream.summary.bytes > 3 * 4096, "the file spans several 4 KiB segments, so workers read it");
 });
 
 test("mixed inputs keep input order: small file and gzip read on the main thread", async () => {
